@@ -1,0 +1,1 @@
+"""The simulator core.  Imports nothing from Textual (tests/test_import_hygiene.py)."""

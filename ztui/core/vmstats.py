@@ -1,0 +1,123 @@
+"""struct vmstats: the page-count thresholds and counters (sys/sys/vmmeter.h).
+
+The thresholds are computed exactly as vm_pageout_free_page_calc() and
+vm_pageout_thread() compute them in sys/vm/vm_pageout.c; the predicates are
+the vm_paging_*() inlines of sys/vm/vm_page2.h.  Integer arithmetic
+throughout, as in the kernel.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+PAGE_SIZE = 4096
+PQ_L2_SIZE = 1024
+
+# The thresholds, in the order `sysctl vm` users know them.
+THRESHOLD_NAMES = (
+    "v_free_min",
+    "v_free_reserved",
+    "v_free_severe",
+    "v_pageout_free_min",
+    "v_interrupt_free_min",
+    "v_free_target",
+    "v_paging_wait",
+    "v_paging_start",
+    "v_paging_target1",
+    "v_paging_target2",
+    "v_inactive_target",
+)
+
+
+@attrs.frozen
+class Thresholds:
+    """The configuration half of struct vmstats, plus vm_max_launder."""
+
+    v_page_count: int
+    v_free_min: int
+    v_free_reserved: int
+    v_free_severe: int
+    v_pageout_free_min: int
+    v_interrupt_free_min: int
+    v_free_target: int
+    v_paging_wait: int
+    v_paging_start: int
+    v_paging_target1: int
+    v_paging_target2: int
+    v_inactive_target: int
+    vm_max_launder: int
+
+    def as_dict(self) -> dict[str, int]:
+        return attrs.asdict(self)
+
+
+def vm_pageout_free_page_calc(v_page_count: int) -> dict[str, int]:
+    """vm_pageout_free_page_calc(): the five reserve levels below v_free_min."""
+    v_free_min = 64 + v_page_count // 200
+    return {
+        "v_free_min": v_free_min,
+        "v_free_reserved": v_free_min * 4 // 8 + 7,
+        "v_free_severe": v_free_min * 4 // 8 + 0,
+        "v_pageout_free_min": v_free_min * 2 // 8 + 7,
+        "v_interrupt_free_min": v_free_min * 1 // 8 + 7,
+    }
+
+
+def compute_thresholds(
+    v_page_count: int,
+    free_at_init: int | None = None,
+    physmem_pages: int | None = None,
+    overrides: dict[str, int] | None = None,
+) -> Thresholds:
+    """vm_pageout_thread()'s start-up: thresholds from v_page_count.
+
+    ``free_at_init`` is v_free_count when the pagedaemon starts (it sets
+    v_inactive_target = v_free_count/16); it defaults to v_page_count.
+    ``overrides`` are sysctl settings applied afterwards, as an rc.conf
+    `sysctl vm.v_free_min=...` would; derived values are not recomputed,
+    exactly as in the kernel, where each sysctl is an independent knob.
+    """
+    free = v_page_count if free_at_init is None else free_at_init
+    physmem = v_page_count if physmem_pages is None else physmem_pages
+    values = vm_pageout_free_page_calc(v_page_count)
+    v_free_min = values["v_free_min"]
+    values.update(
+        v_free_target=v_free_min * 2,
+        v_paging_wait=v_free_min * 2,
+        v_paging_start=v_free_min * 3,
+        v_paging_target1=v_free_min * 4,
+        v_paging_target2=v_free_min * 5,
+        v_inactive_target=free // 16,
+        vm_max_launder=physmem // 256 + 16,
+    )
+    values.update(overrides or {})
+    return Thresholds(v_page_count=v_page_count, **values)
+
+
+def ordering_problems(t: Thresholds) -> list[str]:
+    """Orderings the kernel's paging logic relies on, as readable complaints.
+
+    The source comments and e91e64c7af's message give
+    reserved < min < wait < start < target1 < target2; severe sits just
+    below reserved and the two wakeup levels sit below reserved.
+    """
+    chain = (
+        ("v_interrupt_free_min", "v_pageout_free_min"),
+        ("v_pageout_free_min", "v_free_reserved"),
+        ("v_free_severe", "v_free_min"),
+        ("v_free_reserved", "v_free_min"),
+        ("v_free_min", "v_paging_wait"),
+        ("v_paging_wait", "v_paging_start"),
+        ("v_paging_start", "v_paging_target1"),
+        ("v_paging_target1", "v_paging_target2"),
+    )
+    problems = []
+    for low, high in chain:
+        lo, hi = getattr(t, low), getattr(t, high)
+        if not lo < hi:
+            problems.append(f"{low} ({lo}) must be below {high} ({hi})")
+    if t.v_paging_target2 >= t.v_page_count:
+        problems.append(
+            f"v_paging_target2 ({t.v_paging_target2}) must be below v_page_count ({t.v_page_count})"
+        )
+    return problems

@@ -1,0 +1,187 @@
+"""The scenario: an experiment on the DragonFly VM, as plain frozen data.
+
+A scenario file (TOML) is structured onto these classes by
+ztui.scenario.load.  Quantities are held in base units once parsed:
+sizes in bytes, durations in microseconds, rates in bytes per second.
+The simulator converts them to pages and ticks.
+"""
+
+from __future__ import annotations
+
+import enum
+
+import attrs
+
+KiB = 1024
+MiB = 1024 * KiB
+GiB = 1024 * MiB
+USEC = 1_000_000
+
+
+class Size(int):
+    """A number of bytes, written "2g", "512m", "64k", "4096 pages" or bytes."""
+
+
+class Duration(int):
+    """Microseconds, written "30s", "250ms", "500us" or "10 ticks"."""
+
+
+class Rate(int):
+    """Bytes per second, written "100m/s" or "2000 pages/s"."""
+
+
+class AllocatorKind(enum.Enum):
+    ZALLOC = "zalloc"
+    KMALLOC_OBJ = "kmalloc_obj"
+
+
+class Mitigation(enum.Enum):
+    """Fixes a kernel developer would try on kmalloc_obj (reference §8.7, §14)."""
+
+    # _kmalloc_obj passes the caller's M_USE_RESERVE|M_USE_INTERRUPT_RESERVE
+    # through to kmem_slab_alloc, as generic _kmalloc already does (§9.2).
+    PASS_RESERVE_FLAGS = "pass-reserve-flags"
+    # Keep one pre-formatted slab per type, used only when a new slab cannot
+    # be had (Dillon's "at least one reserved slab per zone", §14).
+    RESERVED_SLAB = "reserved-slab"
+    # A pool of pages that only the pageout path may take (what the comment on
+    # v_pageout_free_min promises but the code does not do, §11).
+    PAGEOUT_RESERVE = "pageout-reserve"
+    # kmem_slab_alloc gives back the pages it holds and returns NULL when it
+    # cannot finish, instead of hold-and-wait (the zalloc contract, §8.7.4).
+    NO_HOLD_AND_WAIT = "no-hold-and-wait"
+    # kmem_slab_alloc uses vm_map_entry_kreserve/krelease, as its own comment
+    # says it would have to for map entries (§9.7.7, §10.5 fix (i)).
+    SLAB_KRESERVE = "slab-kreserve"
+
+
+class Scheduler(enum.Enum):
+    ROUND_ROBIN = "round-robin"
+    RANDOM = "random"
+
+
+class PhaseOp(enum.Enum):
+    ALLOC = "alloc"  # fault in and dirty anonymous pages
+    READ = "read"  # read file pages: clean and reclaimable
+    CHURN = "churn"  # allocate one new anonymous page, free one old one
+    FREE = "free"  # free anonymous pages (munmap), oldest first
+    EXIT = "exit"  # exit1(): frees everything, needs map entries
+    SLEEP = "sleep"  # tsleep for a while
+
+
+class Verdict(enum.Enum):
+    OK = "ok"
+    DEADLOCK = "deadlock"
+    LIVELOCK = "livelock"
+    RECURSION = "recursion"
+
+
+@attrs.frozen
+class Machine:
+    physmem: Size = Size(16 * MiB)
+    swap: Size = Size(16 * MiB)
+    ncpus: int = 1
+    hz: int = 100
+    # None: the kernel default vm_dma_reserved = min(128 MiB, physmem/16).
+    dma_reserved: Size | None = None
+    # Wired kernel memory at boot (kernel image, page tables, buffers).
+    # None: 1/16 of physmem, a rough figure for a small kernel.
+    kernel_wired: Size | None = None
+
+
+@attrs.frozen
+class Vm:
+    """Threshold overrides by sysctl name; None keeps the computed value."""
+
+    v_free_min: int | None = None
+    v_free_reserved: int | None = None
+    v_free_severe: int | None = None
+    v_pageout_free_min: int | None = None
+    v_interrupt_free_min: int | None = None
+    v_free_target: int | None = None
+    v_paging_wait: int | None = None
+    v_paging_start: int | None = None
+    v_paging_target1: int | None = None
+    v_paging_target2: int | None = None
+    v_inactive_target: int | None = None
+    vm_max_launder: int | None = None
+
+    def overrides(self) -> dict[str, int]:
+        return {k: v for k, v in attrs.asdict(self).items() if v is not None}
+
+
+@attrs.frozen
+class Allocators:
+    swapmeta: AllocatorKind = AllocatorKind.ZALLOC
+    mapentry: AllocatorKind = AllocatorKind.ZALLOC
+    mitigations: tuple[Mitigation, ...] = ()
+    # Blank slabs in the per-CPU gd_kmslab cache at start.
+    kmslab_cache: int = 0
+    # Static MAP ENTRY boot pool (zbootinit); the kernel's is MAX_MAPENT = 9216.
+    mapent_boot: int = 9216
+
+
+@attrs.frozen
+class Io:
+    swap_write_latency: Duration = Duration(10_000)
+    # File pages are read synchronously; the reader sleeps this long per page run.
+    file_read_latency: Duration = Duration(1_000)
+
+
+@attrs.frozen
+class Interrupt:
+    """Interrupt-level page allocations, e.g. network receive (VM_ALLOC_INTERRUPT)."""
+
+    rate: Rate = Rate(0)
+    # How long netisr holds a receive buffer before freeing it.
+    hold: Duration = Duration(20_000)
+
+
+@attrs.frozen
+class Phase:
+    op: PhaseOp
+    # alloc/read/free: how much; churn: how many allocate-one/free-one pairs.
+    # None for churn means "until the run ends".
+    pages: Size | None = None
+    # None: as fast as the process can fault.
+    rate: Rate | None = None
+    # sleep: for how long.
+    time: Duration | None = None
+
+
+@attrs.frozen
+class Process:
+    name: str
+    nice: int = 0
+    phases: tuple[Phase, ...] = ()
+
+
+@attrs.frozen
+class Run:
+    seed: int = 0
+    scheduler: Scheduler = Scheduler.ROUND_ROBIN
+    max_steps: int = 50_000_000
+    max_time: Duration = Duration(300 * USEC)
+    # Livelock: no page reaches PQ_FREE or PQ_CACHE, no process makes
+    # progress, and only timeouts wake threads, for this long.
+    livelock_window: Duration = Duration(30 * USEC)
+
+
+@attrs.frozen
+class Expect:
+    verdict: Verdict | None = None
+    events: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class Scenario:
+    name: str = ""
+    description: str = ""
+    machine: Machine = Machine()
+    vm: Vm = Vm()
+    allocators: Allocators = Allocators()
+    io: Io = Io()
+    interrupt: Interrupt = Interrupt()
+    process: tuple[Process, ...] = ()
+    run: Run = Run()
+    expect: Expect = Expect()
