@@ -87,6 +87,9 @@ class Machine:
     # Wired kernel memory at boot (kernel image, page tables, buffers).
     # None: 1/16 of physmem, a rough figure for a small kernel.
     kernel_wired: Size | None = None
+    # CPU speed: kernel steps (page faults, pages scanned, ...) one CPU
+    # runs per tick; a busy CPU lets simulated time advance.
+    steps_per_tick: int = 2000
 
 
 @attrs.frozen

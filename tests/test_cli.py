@@ -1,0 +1,222 @@
+"""The `ztui` command line: exit codes, messages, and no tracebacks."""
+
+import json
+import subprocess
+import sys
+import textwrap
+import types
+
+import pytest
+from click.testing import CliRunner
+
+from ztui import __version__
+from ztui.cli import main
+from ztui.scenario import bundled
+
+GOOD = """\
+# A small machine for the tests.
+[machine]
+physmem = "4m"
+swap = "4m"
+
+[[process]]
+name = "hog"
+phases = [{op = "alloc", pages = "1m"}, {op = "exit"}]
+"""
+
+# For --pages 524288, from vm_pageout_free_page_calc() and vm_pageout_thread().
+THRESHOLDS_2G = {
+    "v_free_min": 2685,
+    "v_free_reserved": 1349,
+    "v_free_severe": 1342,
+    "v_pageout_free_min": 678,
+    "v_interrupt_free_min": 342,
+    "v_free_target": 5370,
+    "v_paging_wait": 5370,
+    "v_paging_start": 8055,
+    "v_paging_target1": 10740,
+    "v_paging_target2": 13425,
+}
+
+
+def invoke(*args):
+    result = CliRunner().invoke(main, list(args))
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result
+
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def test_version():
+    result = invoke("--version")
+    assert result.exit_code == 0
+    assert result.output == f"ztui, version {__version__}\n"
+
+
+@pytest.mark.parametrize("command", [[], ["check"], ["list"], ["vmstats"], ["run"], ["launch"]])
+def test_every_command_has_help_with_examples(command):
+    result = invoke(*command, "--help")
+    assert result.exit_code == 0
+    assert "Examples:" in result.output
+    assert "  ztui " in result.output
+
+
+def test_importing_the_cli_does_not_import_textual():
+    code = "import sys, ztui.cli; sys.exit('textual' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+# --- check ------------------------------------------------------------------------
+
+
+def test_check_good_file(tmp_path):
+    path = write(tmp_path, "good.toml", GOOD)
+    result = invoke("check", str(path))
+    assert result.exit_code == 0
+    assert result.output == f"{path}: OK (physmem 4m, swap 4m, SWAPMETA zalloc, MAP ENTRY zalloc, 1 process)\n"
+
+
+def test_check_reports_every_problem_in_every_file(tmp_path):
+    good = write(tmp_path, "good.toml", GOOD)
+    typo = write(tmp_path, "typo.toml", GOOD.replace("physmem", "physmen").replace('"alloc"', '"aloc"'))
+    empty = write(tmp_path, "empty.toml", "")
+    syntax = write(tmp_path, "syntax.toml", "[machine\n")
+    binary = tmp_path / "binary.toml"
+    binary.write_bytes(bytes(range(256)))
+    missing = tmp_path / "missing.toml"
+    result = invoke("check", str(good), str(typo), str(empty), str(syntax), str(binary), str(missing), str(tmp_path))
+    assert result.exit_code == 2
+    lines = result.output.splitlines()
+    assert lines[0].startswith(f"{good}: OK")
+    assert lines[1].startswith(f'{typo}: machine.physmen: unknown key (did you mean "physmem"?)')
+    assert lines[2].startswith(f'{typo}: process[0].phases[0].op: found "aloc"; one of "alloc", "read"')
+    assert lines[3].startswith(f"{empty}: empty file")
+    assert lines[4].startswith(f"{syntax}: TOML syntax error: ")
+    assert "(at line 1, column 9)" in lines[4]
+    assert lines[5].startswith(f"{binary}: binary data")
+    assert lines[6] == f"{missing}: no such file or bundled scenario; see `ztui list`"
+    assert lines[7] == f"{tmp_path}: is a directory, not a scenario file"
+    assert len(lines) == 8
+
+
+def test_check_needs_a_file():
+    result = invoke("check")
+    assert result.exit_code == 2
+    assert "Missing argument 'SCENARIO...'" in result.output
+
+
+# --- list and bundled names ----------------------------------------------------------
+
+
+@pytest.fixture
+def scenario_dir(tmp_path, monkeypatch):
+    directory = tmp_path / "scenarios"
+    directory.mkdir()
+    write(directory, "small-one.toml", GOOD)
+    write(directory, "broken.toml", "[machine]\nncpus = 0\n")
+    monkeypatch.setattr(bundled, "SCENARIO_DIR", directory)
+    return directory
+
+
+def test_list_gives_one_line_per_bundled_scenario(scenario_dir):
+    result = invoke("list")
+    assert result.exit_code == 0
+    assert result.output.splitlines() == [
+        "broken     (has problems: run `ztui check` on it)",
+        "small-one  A small machine for the tests.",
+    ]
+
+
+def test_bundled_name_works_as_a_scenario_argument(scenario_dir):
+    result = invoke("check", "small-one")
+    assert result.exit_code == 0
+    assert result.output.startswith(f"{scenario_dir / 'small-one.toml'}: OK")
+
+
+def test_misspelt_bundled_name_suggests_the_nearest(scenario_dir):
+    result = invoke("check", "smal-one")
+    assert result.exit_code == 2
+    assert result.output == 'smal-one: no such file or bundled scenario; did you mean "small-one"? see `ztui list`\n'
+
+
+def test_default_scenario_is_the_teaching_one():
+    path = bundled.default_scenario_path()
+    assert path.name == "teach-swapmeta-kmalloc-obj.toml"
+    assert path.parent == bundled.SCENARIO_DIR
+
+
+# --- vmstats -------------------------------------------------------------------------------
+
+
+def test_vmstats_json_for_2g_matches_the_kernel():
+    result = invoke("vmstats", "--pages", "524288", "--json")
+    assert result.exit_code == 0
+    values = json.loads(result.output)
+    assert {name: values[name] for name in THRESHOLDS_2G} == THRESHOLDS_2G
+    assert values["v_page_count"] == 524288
+
+
+def test_vmstats_prints_like_sysctl():
+    result = invoke("vmstats", "--physmem", "2g")
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    for name, value in THRESHOLDS_2G.items():
+        prefix = "vm.stats.vm" if name == "v_interrupt_free_min" else "vm"
+        assert f"{prefix}.{name}: {value}" in lines
+    assert "vm.stats.vm.v_page_count: 524288" in lines
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "give exactly one of --pages and --physmem"),
+        (["--pages", "1", "--physmem", "2g"], "give exactly one of --pages and --physmem"),
+        (["--pages", "0"], "Invalid value for '--pages'"),
+        (["--physmem", "2 gigs"], "'2 gigs': expected a size: \"2g\", \"512m\""),
+        (["--physmem", "-2g"], "a size cannot be negative"),
+        (["--physmem", "100"], "100 bytes is less than one page"),
+    ],
+)
+def test_vmstats_bad_input(args, message):
+    result = invoke("vmstats", *args)
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+# --- launch ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fake_app(monkeypatch):
+    """Stands in for ztui.tui.app and records how it was called."""
+    calls = []
+    module = types.ModuleType("ztui.tui.app")
+    module.run_app = lambda *args: calls.append(args) or 0
+    monkeypatch.setitem(sys.modules, "ztui.tui.app", module)
+    return calls
+
+
+def test_launch_passes_the_scenario_to_the_app(tmp_path, fake_app):
+    path = write(tmp_path, "good.toml", GOOD)
+    trace = tmp_path / "out.trace"
+    result = invoke("launch", str(path), "--seed", "3", "--theme", "light", "--trace", str(trace))
+    assert result.exit_code == 0
+    assert fake_app == [(path, 3, "light", trace)]
+
+
+def test_launch_without_a_scenario_leaves_the_choice_to_the_app(fake_app):
+    assert invoke("launch").exit_code == 0
+    assert fake_app == [(None, None, None, None)]
+
+
+def test_launch_refuses_a_bad_scenario_before_starting_the_app(tmp_path, fake_app):
+    path = write(tmp_path, "bad.toml", GOOD.replace('"4m"', '"4x"', 1))
+    result = invoke("launch", str(path))
+    assert result.exit_code == 2
+    assert result.output.startswith(f'{path}: machine.physmem: found "4x"; expected a size')
+    assert fake_app == []

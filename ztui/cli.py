@@ -1,0 +1,258 @@
+"""The `ztui` command line.
+
+Exit codes: 0 success (for `run`: the verdict is the expected one, or no
+verdict is expected), 1 the verdict is not the expected one, 2 bad input
+(a problem in a scenario file or on the command line).  Bad input never
+gives a traceback.  Textual is imported only by `ztui launch`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import attrs
+import click
+from rich.console import Console
+
+from ztui import __version__
+from ztui.core.vmstats import PAGE_SIZE, THRESHOLD_NAMES, compute_thresholds
+from ztui.scenario.bundled import bundled_scenarios, resolve_scenario
+from ztui.scenario.errors import InvalidValue, ScenarioError
+from ztui.scenario.load import load_scenario
+from ztui.scenario.model import Scenario
+from ztui.scenario.units import format_size, parse_duration, parse_size
+
+EXIT_OK, EXIT_UNEXPECTED, EXIT_BAD_INPUT = 0, 1, 2
+# Steps between progress-bar updates: small enough to redraw a few times a second.
+PROGRESS_CHUNK = 200_000
+# `sysctl vm` puts v_interrupt_free_min (read-only) under vm.stats.vm.
+STATS_NAMES = ("v_page_count", "v_interrupt_free_min")
+
+
+class SizeParam(click.ParamType):
+    name = "SIZE"
+
+    def convert(self, value, param, ctx):
+        try:
+            return parse_size(value)
+        except InvalidValue as exc:
+            self.fail(f"{value!r}: {exc}", param, ctx)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ztui")
+def main() -> None:
+    """Step through DragonFly BSD's VM under memory pressure and watch the
+    SWAPMETA and MAP ENTRY deadlocks form.
+
+    \b
+    Examples:
+      ztui launch                      open the default teaching scenario in the TUI
+      ztui list                        the bundled scenarios
+      ztui run swapmeta-kmalloc-obj-churn --json
+      ztui check my-test.toml
+      ztui vmstats --physmem 2g
+    """
+
+
+@main.command()
+@click.argument("scenarios", nargs=-1, required=True, metavar="SCENARIO...")
+def check(scenarios: tuple[str, ...]) -> None:
+    """Validate scenario files without running them.
+
+    Prints every problem in every file, one line each
+    (FILE: key.path: what was found; what is allowed), or one OK line per
+    good file.  Exits 2 if any file has a problem.  A SCENARIO is a path or
+    the name of a bundled scenario.
+
+    \b
+    Examples:
+      ztui check scenarios/*.toml
+      ztui check my-test.toml seed-2g-chrome-buildkernel
+    """
+    bad = False
+    for arg in scenarios:
+        try:
+            path = resolve_scenario(arg)
+            scenario = load_scenario(path)
+        except ScenarioError as exc:
+            bad = True
+            click.echo("\n".join(exc.problems))
+        else:
+            click.echo(f"{path}: OK ({_describe(scenario)})")
+    sys.exit(EXIT_BAD_INPUT if bad else EXIT_OK)
+
+
+@main.command(name="list")
+def list_() -> None:
+    """List the bundled scenarios, one line each: name and what it shows.
+
+    \b
+    Examples:
+      ztui list
+      ztui run teach-swapmeta-kmalloc-obj    (a listed name works wherever a SCENARIO does)
+    """
+    scenarios = bundled_scenarios()
+    width = max((len(name) for name, _, _ in scenarios), default=0)
+    for name, _, summary in scenarios:
+        click.echo(f"{name:<{width}}  {summary}")
+
+
+@main.command()
+@click.option("--pages", type=click.IntRange(min=1), help="v_page_count, in 4 KiB pages.")
+@click.option("--physmem", type=SizeParam(), help='Physical memory, e.g. "2g"; v_page_count = physmem/4096.')
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object keyed by kernel names.")
+def vmstats(pages: int | None, physmem: int | None, as_json: bool) -> None:
+    """Print the paging thresholds the kernel computes at boot.
+
+    The values are vm_pageout_free_page_calc()'s and vm_pageout_thread()'s
+    for the given v_page_count, printed the way `sysctl vm` shows them.
+    Give exactly one of --pages and --physmem.
+
+    \b
+    Examples:
+      ztui vmstats --pages 524288
+      ztui vmstats --physmem 2g --json
+    """
+    if (pages is None) == (physmem is None):
+        raise click.UsageError("give exactly one of --pages and --physmem")
+    page_count = pages if pages is not None else physmem // PAGE_SIZE
+    if page_count < 1:
+        raise click.BadParameter(f"{format_size(physmem)} is less than one page", param_hint="--physmem")
+    values = compute_thresholds(page_count).as_dict()
+    if as_json:
+        click.echo(json.dumps(values, indent=2))
+        return
+    for name in ("v_page_count", *THRESHOLD_NAMES):
+        prefix = "vm.stats.vm" if name in STATS_NAMES else "vm"
+        click.echo(f"{prefix}.{name}: {values[name]}")
+    click.echo(f"vm.max_launder: {values['vm_max_launder']}")
+
+
+@main.command()
+@click.argument("scenario", metavar="SCENARIO")
+@click.option("--seed", type=int, help="PRNG seed; overrides [run] seed.")
+@click.option("--max-steps", type=click.IntRange(min=1), help="Stop after N steps; overrides [run].")
+@click.option("--max-time", metavar="DURATION", help='Stop at this simulated time, e.g. "30s"; overrides [run].')
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the report.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar; one summary line instead of the report.")
+def run(
+    scenario: str, seed: int | None, max_steps: int | None, max_time: str | None, as_json: bool, quiet: bool
+) -> None:
+    """Run a scenario headless until its verdict and report why it ended.
+
+    The report gives the verdict (ok, deadlock, livelock or recursion), the
+    step and simulated time, the chain of waits that explains it, the
+    thresholds, the final counters, the allocators and the threads.
+    SCENARIO is a path or the name of a bundled scenario.
+
+    \b
+    Exit codes: 0 the verdict is the one [expect] names (or none is named),
+                1 it is not, 2 bad input.
+    \b
+    Examples:
+      ztui run scenarios/swapmeta-kmalloc-obj-churn.toml
+      ztui run swapmeta-zalloc-churn --json | jq .verdict
+      ztui run my-test.toml --seed 7 --max-time 30s
+    """
+    from ztui.core.simulator import Simulator
+    from ztui.report import expectation_met, print_report, report_json, summary_line
+
+    loaded = _with_limits(_load_or_exit(scenario)[1], seed, max_steps, max_time)
+    sim = Simulator.from_scenario(loaded, seed=loaded.run.seed)
+    err = Console(stderr=True)
+    _run_to_verdict(sim, loaded, progress=err.is_terminal and not quiet)
+    snap = sim.snapshot()
+    if as_json:
+        click.echo(json.dumps(report_json(snap, loaded), indent=2))
+    elif quiet:
+        Console().print(summary_line(snap, loaded))
+    else:
+        print_report(snap, loaded, Console())
+    sys.exit(EXIT_OK if expectation_met(snap, loaded) else EXIT_UNEXPECTED)
+
+
+@main.command()
+@click.argument("scenario", required=False, metavar="[SCENARIO]")
+@click.option("--seed", type=int, help="PRNG seed; overrides [run] seed.")
+@click.option("--theme", metavar="NAME", help="A theme from ztui/themes.")
+@click.option("--trace", type=click.Path(dir_okay=False, path_type=Path), help="Record the session to FILE.")
+def launch(scenario: str | None, seed: int | None, theme: str | None, trace: Path | None) -> None:
+    """Open a scenario in the TUI and step through it.
+
+    Without SCENARIO, opens the bundled teaching scenario
+    teach-swapmeta-kmalloc-obj.  SCENARIO is a path or a bundled name.
+
+    \b
+    Examples:
+      ztui launch
+      ztui launch mapentry-kmalloc-obj --seed 3
+      ztui launch my-test.toml --theme light
+    """
+    # Report bad input here, before the TUI takes over the screen.
+    path = _load_or_exit(scenario)[0] if scenario is not None else None
+    from ztui.tui.app import run_app
+
+    sys.exit(run_app(path, seed, theme, trace))
+
+
+def _load_or_exit(arg: str) -> tuple[Path, Scenario]:
+    """The scenario a path or bundled name refers to; on a problem, say so and exit 2."""
+    try:
+        path = resolve_scenario(arg)
+        return path, load_scenario(path)
+    except ScenarioError as exc:
+        click.echo("\n".join(exc.problems), err=True)
+        sys.exit(EXIT_BAD_INPUT)
+
+
+def _with_limits(
+    scenario: Scenario, seed: int | None, max_steps: int | None, max_time: str | None
+) -> Scenario:
+    """The scenario with the command line's --seed, --max-steps and --max-time applied."""
+    changes = {}
+    if seed is not None:
+        changes["seed"] = seed
+    if max_steps is not None:
+        changes["max_steps"] = max_steps
+    if max_time is not None:
+        try:
+            changes["max_time"] = parse_duration(max_time, scenario.machine.hz)
+        except InvalidValue as exc:
+            raise click.BadParameter(f"{max_time!r}: {exc}", param_hint="--max-time") from None
+    return attrs.evolve(scenario, run=attrs.evolve(scenario.run, **changes))
+
+
+def _run_to_verdict(sim, scenario: Scenario, progress: bool) -> None:
+    if not progress:
+        sim.run()
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    limit_s = scenario.run.max_time / 1_000_000
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:.1f}/{task.total:.0f} s simulated, step {task.fields[step]:,}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(scenario.name, total=limit_s, step=0)
+        while sim.verdict is None:
+            sim.run(max_steps=PROGRESS_CHUNK)
+            bar.update(task, completed=sim.tick / sim.hz, step=sim.step_count)
+
+
+def _describe(scenario: Scenario) -> str:
+    machine, allocators = scenario.machine, scenario.allocators
+    parts = [
+        f"physmem {format_size(machine.physmem)}",
+        f"swap {format_size(machine.swap)}",
+        f"SWAPMETA {allocators.swapmeta.value}",
+        f"MAP ENTRY {allocators.mapentry.value}",
+        *(mitigation.value for mitigation in allocators.mitigations),
+        f"{len(scenario.process)} process{'es' if len(scenario.process) != 1 else ''}",
+    ]
+    return ", ".join(parts)

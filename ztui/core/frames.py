@@ -1,0 +1,45 @@
+"""Kernel functions as resumable frames.
+
+Each modelled kernel function that can block is a handler
+``fn(k, t, f) -> int`` run on the thread's top Frame.  It returns CONT after
+pushing a callee or returning to its caller (the step goes on), or DONE once
+the step did a unit of work or the thread went to sleep.  A blocked frame
+keeps its ``pc``, so the wakeup resumes it exactly where the kernel would
+retry.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from .state import Frame, Kernel, Thread
+
+CONT = 0
+DONE = 1
+
+Handler = Callable[[Kernel, Thread, Frame], int]
+HANDLERS: dict[str, Handler] = {}
+
+
+def kernel_function(name: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        HANDLERS[name] = fn
+        return fn
+
+    return register
+
+
+def call(t: Thread, fn: str, a: int = 0, b: int = 0, c: int = 0, d: int = 0) -> int:
+    t.frames.append(Frame(fn, 0, a, b, c, d))
+    return CONT
+
+
+def ret(t: Thread, value: int = 0) -> int:
+    t.frames.pop()
+    t.rv = value
+    return CONT
+
+
+def emit(k: Kernel, t: Thread | None, subsystem: str, text: str) -> None:
+    if k.log is not None:
+        k.log.append((-1 if t is None else t.tid, subsystem, text))

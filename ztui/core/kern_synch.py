@@ -1,0 +1,98 @@
+"""tsleep/wakeup, the clock and the scheduler (sys/kern/kern_synch.c, kern_clock.c).
+
+The scheduler is deterministic: round-robin over thread ids, or a seeded
+xorshift64 draw whose state lives in the Kernel, so clones replay alike.
+Only runnable threads compete; with one runnable thread no draw is made.
+"""
+
+from __future__ import annotations
+
+from .state import DISK, RUN, SLEEP, Kernel, Thread
+
+
+def tsleep(k: Kernel, t: Thread, wchan: str, wmesg: str, timo: int, state: str = SLEEP) -> None:
+    """tsleep(): block ``t`` on ``wchan``; ``timo`` ticks, 0 for no timeout."""
+    t.state = state
+    t.wchan = wchan
+    t.wmesg = wmesg
+    t.wake_tick = k.tick + timo if timo > 0 else -1
+    t.slept_at = k.tick
+    t.timed_out = False
+
+
+def setrunnable(t: Thread, timed_out: bool = False) -> None:
+    t.state = RUN
+    t.wchan = ""
+    t.wmesg = ""
+    t.wake_tick = -1
+    t.timed_out = timed_out
+
+
+def wakeup(k: Kernel, wchan: str) -> int:
+    """wakeup(): make every thread sleeping on ``wchan`` runnable."""
+    woken = 0
+    for t in k.threads:
+        if t.wchan == wchan and (t.state == SLEEP or t.state == DISK):
+            setrunnable(t)
+            woken += 1
+    return woken
+
+
+def wakeup_one(k: Kernel, wchan: str) -> int:
+    """wakeup_one(): the lowest-tid sleeper only (deterministic stand-in for FIFO)."""
+    for t in k.threads:
+        if t.wchan == wchan and (t.state == SLEEP or t.state == DISK):
+            setrunnable(t)
+            return 1
+    return 0
+
+
+def runnable(k: Kernel) -> list[Thread]:
+    return [t for t in k.threads if t.state == RUN]
+
+
+def xorshift64(x: int) -> int:
+    x ^= (x << 13) & 0xFFFFFFFFFFFFFFFF
+    x ^= x >> 7
+    x ^= (x << 17) & 0xFFFFFFFFFFFFFFFF
+    return x
+
+
+def pick_round_robin(k: Kernel, ready: list[Thread]) -> Thread:
+    for t in ready:
+        if t.tid > k.rr_last:
+            return t
+    return ready[0]
+
+
+def pick_random(k: Kernel, ready: list[Thread], advance: bool) -> Thread:
+    if len(ready) == 1:
+        return ready[0]
+    x = xorshift64(k.rng)
+    if advance:
+        k.rng = x
+    return ready[x % len(ready)]
+
+
+def next_event_tick(k: Kernel) -> int:
+    """The earliest tick at which a timeout, an I/O completion or a callout fires; -1 if none."""
+    best = -1
+    for t in k.threads:
+        w = t.wake_tick
+        if w >= 0 and (best < 0 or w < best):
+            best = w
+    for io in k.io:
+        if best < 0 or io.done_tick < best:
+            best = io.done_tick
+    if k.intr_held:
+        r = k.intr_held[0][0]
+        if best < 0 or r < best:
+            best = r
+    return best
+
+
+def fire_timeouts(k: Kernel) -> None:
+    now = k.tick
+    for t in k.threads:
+        if 0 <= t.wake_tick <= now:
+            setrunnable(t, timed_out=True)

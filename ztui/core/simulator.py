@@ -1,0 +1,215 @@
+"""Simulator: the public face of the core (see docs/architecture.md).
+
+It owns one Kernel (the whole state) plus observer data that is not
+state: the event log and the free+cache history.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Callable
+
+from ztui.scenario.model import USEC, Scheduler, Scenario
+
+from . import intr, kern_kmalloc, kern_proc, kern_slaballoc, swap_pager, vm_kern, vm_map, vm_pageout, vm_zone  # noqa: F401  (register kernel functions)
+from .boot import boot
+from .copying import clone_kernel, encode, state_digest
+from .frames import CONT, HANDLERS
+from .kern_synch import RUN, fire_timeouts, next_event_tick, pick_random, pick_round_robin
+from .snapshot import EventView, Snapshot, VerdictView
+from .state import Kernel, Thread
+from .verdict import check_stuck, explain, workload_complete
+from .views import build_snapshot
+
+EVENT_LOG_MAX = 5000
+HISTORY_MAX = 4096
+
+
+class Simulator:
+    def __init__(self, scenario: Scenario, kernel: Kernel, seed: int) -> None:
+        self.scenario = scenario
+        self.seed = seed
+        self.k = kernel
+        self.random = scenario.run.scheduler is Scheduler.RANDOM
+        self.max_steps = scenario.run.max_steps
+        self.max_ticks = scenario.run.max_time * kernel.hz // USEC
+        self.events: deque[EventView] = deque(maxlen=EVENT_LOG_MAX)
+        self.history: list[tuple[int, int]] = [(0, kernel.free + kernel.cache)]
+        self._verdict: VerdictView | None = None
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario, seed: int | None = None, log: bool = True) -> Simulator:
+        seed = scenario.run.seed if seed is None else seed
+        k = boot(scenario, seed)
+        if not log:
+            k.log = None
+        return cls(scenario, k, seed)
+
+    # --- reading ----------------------------------------------------------
+
+    @property
+    def step_count(self) -> int:
+        return self.k.step
+
+    @property
+    def tick(self) -> int:
+        return self.k.tick
+
+    @property
+    def hz(self) -> int:
+        return self.k.hz
+
+    @property
+    def verdict(self) -> VerdictView | None:
+        return self._verdict
+
+    @property
+    def thresholds(self):
+        return self.k.th
+
+    def runnable(self) -> tuple[int, ...]:
+        """Thread ids the scheduler may run now; empty when the clock must advance."""
+        k = self.k
+        if k.verdict or k.tick_steps >= k.steps_per_tick * k.ncpus:
+            return ()
+        return tuple(t.tid for t in k.threads if t.state == RUN)
+
+    def next_tid(self) -> int | None:
+        ready = [self.k.threads[i] for i in self.runnable()]
+        if not ready:
+            return None
+        return self._pick(ready, advance=False).tid
+
+    def snapshot(self, events: int = 200) -> Snapshot:
+        tail = tuple(self.events)[-events:] if events else ()
+        return build_snapshot(self, tail)
+
+    def state_hash(self) -> str:
+        return state_digest(self.k)
+
+    def state_key(self) -> tuple:
+        """The state as a hashable value (for search); step counters excluded."""
+        k = self.k
+        step, tick_steps = k.step, k.tick_steps
+        k.step = k.tick_steps = 0
+        try:
+            return encode(k)
+        finally:
+            k.step, k.tick_steps = step, tick_steps
+
+    def clone(self) -> Simulator:
+        twin = Simulator(self.scenario, clone_kernel(self.k), self.seed)
+        twin.events = deque(self.events, maxlen=EVENT_LOG_MAX)
+        twin.history = list(self.history)
+        twin._verdict = self._verdict
+        return twin
+
+    # --- stepping ------------------------------------------------------------
+
+    def step(self, tid: int | None = None) -> bool:
+        """One event: a thread's step, or the clock advancing.  False once a verdict stands."""
+        if self._verdict is not None:
+            return False
+        k = self.k
+        ready = [t for t in k.threads if t.state == RUN]
+        if not ready or k.tick_steps >= k.steps_per_tick * k.ncpus:
+            if tid is not None:
+                raise ValueError(f"thread {tid} cannot run now: the clock must advance first")
+            self._advance_clock(bool(ready))
+        else:
+            if tid is None:
+                t = self._pick(ready, advance=True)
+            else:
+                t = k.threads[tid]
+                if t.state != RUN:
+                    raise ValueError(f"thread {tid} ({t.name}) is not runnable")
+            k.rr_last = t.tid
+            run_thread(k, t)
+        k.step += 1
+        k.tick_steps += 1
+        if k.log:
+            self._drain_log()
+        if k.verdict or k.tick_steps == 1 or k.step >= self.max_steps:
+            self._check_verdict()
+        return True
+
+    def run(
+        self,
+        max_steps: int | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> VerdictView | None:
+        """Step until a verdict, the scenario's limits, ``max_steps`` more steps or ``should_stop()``."""
+        limit = self.max_steps if max_steps is None else min(self.max_steps, self.k.step + max_steps)
+        check_every = 4096
+        k = self.k
+        while self._verdict is None and k.step < limit:
+            if should_stop is not None and k.step % check_every == 0 and should_stop():
+                break
+            self.step()
+        return self._verdict
+
+    def _pick(self, ready: list[Thread], advance: bool) -> Thread:
+        if self.random:
+            return pick_random(self.k, ready, advance)
+        return pick_round_robin(self.k, ready)
+
+    def _advance_clock(self, busy: bool) -> None:
+        """hardclock: the next tick if the CPU is busy, else straight to the next timed event."""
+        k = self.k
+        if busy:
+            new = k.tick + 1
+        else:
+            new = next_event_tick(k)
+            if new < 0:
+                k.verdict = "deadlock"
+                return
+        k.tick = new
+        k.tick_steps = 0
+        done = [io for io in k.io if io.done_tick <= new]
+        if done:
+            k.io = [io for io in k.io if io.done_tick > new]
+            for io in done:
+                swap_pager.swp_pager_async_iodone(k, io)
+        if k.intr_held:
+            intr.netisr_release(k)
+        fire_timeouts(k)
+        self._record_history()
+
+    def _record_history(self) -> None:
+        k = self.k
+        h = self.history
+        if h[-1][0] != k.tick:
+            h.append((k.tick, k.free + k.cache))
+            if len(h) > HISTORY_MAX:
+                del h[: HISTORY_MAX // 2 : 2]  # thin the older half
+
+    def _drain_log(self) -> None:
+        k = self.k
+        names = k.threads
+        for tid, sub, text in k.log:
+            name = names[tid].name if tid >= 0 else ""
+            self.events.append(EventView(k.step, k.tick, name, sub, text))
+        k.log.clear()
+
+    def _check_verdict(self) -> None:
+        k = self.k
+        if not k.verdict:
+            if workload_complete(k):
+                k.verdict = "ok"
+            elif k.step >= self.max_steps or k.tick >= self.max_ticks:
+                k.verdict = "ok"
+            else:
+                k.verdict = check_stuck(k)
+            if not k.verdict:
+                return
+        self._verdict = explain(self, k)
+        if k.log is not None:
+            self.events.append(EventView(k.step, k.tick, "", "verdict", self._verdict.headline))
+
+
+def run_thread(k: Kernel, t: Thread) -> None:
+    """Run ``t``'s top frame until it does a unit of work or blocks."""
+    frames = t.frames
+    while frames and HANDLERS[frames[-1].fn](k, t, frames[-1]) == CONT:
+        if k.verdict:
+            return

@@ -1,0 +1,300 @@
+"""Build frozen Snapshots (snapshot.py) from the live Kernel."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .kern_kmalloc import TYPE_NAMES
+from .kern_proc import EXIT, EXIT_REMOVE, FIRST_PID, MMAP_DONE, phase_cfg
+from .kern_slaballoc import assembling_pages
+from .snapshot import (
+    AllocatorView,
+    AssemblyView,
+    CpuVmeView,
+    EventView,
+    MapEntryView,
+    SlabView,
+    Snapshot,
+    ThreadView,
+)
+from .state import RUN, Kernel, Thread
+from .vm_pageout import PC_FUNCTION, STATE_NAMES
+from .vmstats import THRESHOLD_NAMES
+
+if TYPE_CHECKING:
+    from .simulator import Simulator
+
+SLEEP_FUNCTION = {
+    "VMWait": "vm_wait",
+    "vmwait": "vm_wait",
+    "pfault": "vm_wait_pfault",
+    "wswbuf2": "getpbuf_kva",
+    "zgetlk": "lockmgr",
+    "vmopar": "vm_page_sleep_busy",
+    "objtrm1": "vm_object_pip_wait",
+    "objtrm2": "vm_object_pip_wait",
+    "biord": "biowait",
+}
+
+USER_PATH = {
+    "alloc": ("trap", "vm_fault"),
+    "churn": ("trap", "vm_fault"),
+    "read": ("sys_read", "vn_read"),
+    "free": ("sys_munmap", "vm_map_remove"),
+    "exit": ("exit1", "vmspace_terminate"),
+    "sleep": ("sys_nanosleep",),
+}
+
+
+def frame_path(k: Kernel, t: Thread) -> list[str]:
+    path: list[str] = []
+    for f in t.frames:
+        if f.fn == "vm_pageout_thread":
+            path.append("vm_pageout_thread")
+            fn = PC_FUNCTION[f.pc]
+            if fn != "vm_pageout_thread":
+                path.append(fn)
+        elif f.fn == "user":
+            ph = phase_cfg(k, t)
+            if ph is None:
+                path.append("sys_wait4")
+                continue
+            op = "exit" if t.lowmemkill or f.pc in (EXIT, EXIT_REMOVE) else ph.op
+            if f.pc == MMAP_DONE:
+                path.extend(("sys_mmap", "vm_map_find"))
+            else:
+                path.extend(USER_PATH[op])
+        elif f.fn == "kmalloc_obj":
+            path.append(f"kmalloc_obj({TYPE_NAMES[f.a]})")
+        elif f.fn == "vm_pageout_flush":
+            path.extend(("vm_pageout_flush", "swap_pager_putpages"))
+        elif f.fn == "zalloc":
+            path.extend(("zalloc(MAP ENTRY)", "zget") if f.pc else ("zalloc(MAP ENTRY)",))
+        else:
+            path.append(f.fn)
+    return path
+
+
+def callpath(t: Thread, k: Kernel | None = None) -> tuple[str, ...]:
+    path = frame_path(k, t) if k is not None else [f.fn for f in t.frames]
+    if t.state != RUN and t.wmesg in SLEEP_FUNCTION:
+        path.append(SLEEP_FUNCTION[t.wmesg])
+    if t.state != RUN and t.wmesg in ("psleep", "kmslp", "pdelay", "nanslp", "iwait"):
+        path.append("tsleep")
+    return tuple(path)
+
+
+def progress(k: Kernel, t: Thread) -> str:
+    for f in reversed(t.frames):
+        if f.fn == "kmem_slab_alloc":
+            return f"page {f.c + 1} of 32" if f.c < 32 else "mapping"
+        if f.fn == "kmem_alloc3":
+            return f"page {f.c + 1} of {f.a}"
+        if f.fn == "vm_pageout_flush":
+            return f"pages {f.b}-{f.b + f.c - 1}, chunk page {f.e} of {f.d}" if f.pc >= 2 else f"pages {f.b}-{f.b + f.c - 1}"
+        if f.fn == "vm_map_entry_reserve":
+            return f"gd_vme_avail {k.gd_vme_avail[t.cpu]}, want {f.a}"
+        if f.fn == "vm_pageout_thread":
+            return f"{STATE_NAMES[f.d]}, pass {f.e}, shortage {f.a}"
+        if f.fn == "user":
+            ph = phase_cfg(k, t)
+            if ph is None:
+                return "done"
+            total = "" if ph.pages < 0 else f"/{ph.pages}"
+            n = len(k.cfg.phases[t.pid - FIRST_PID])
+            return f"phase {t.phase + 1}/{n} {ph.op} {t.done}{total}"
+    return ""
+
+
+def blocked_reason(k: Kernel, t: Thread) -> str:
+    if t.state == RUN:
+        return ""
+    from .verdict import wait_chain
+
+    lines = wait_chain(k, t)
+    return "; ".join(lines[1:]) if len(lines) > 1 else f"sleeping in {t.wmesg or 'user mode'}"
+
+
+def thread_views(sim: Simulator) -> tuple[ThreadView, ...]:
+    k = sim.k
+    nxt = sim.next_tid()
+    out = []
+    for t in k.threads:
+        path = callpath(t, k)
+        out.append(
+            ThreadView(
+                tid=t.tid,
+                name=t.name,
+                state=t.state,
+                wchan=t.wchan,
+                wmesg=t.wmesg,
+                function=path[-1] if path else "-",
+                progress=progress(k, t),
+                slept_ticks=0 if t.state == RUN else k.tick - t.slept_at,
+                callpath=path,
+                blocked_reason=blocked_reason(k, t),
+                nice=t.nice,
+                runnable=t.state == RUN,
+                is_next=t.tid == nxt,
+            )
+        )
+    return tuple(out)
+
+
+def assemblies(k: Kernel, fn: str) -> tuple[AssemblyView, ...]:
+    out = []
+    for t in k.threads:
+        for f in t.frames:
+            if f.fn == fn and f.pc >= 1:
+                out.append(AssemblyView(t.name, fn, f.c, 32))
+    return tuple(out)
+
+
+def zone_view(k: Kernel, name: str) -> AllocatorView:
+    z = k.zones[name]
+    return AllocatorView(
+        zone=name,
+        kind="zalloc",
+        geometry={"zsize": z.zsize, "items_per_page": round(4096 / z.zsize, 2), "interrupt": z.interrupt},
+        state={
+            "zfreecnt": z.zfreecnt,
+            "zfreemin": z.zfreemin,
+            "ztotal": z.ztotal,
+            "zpagecount": z.zpagecount,
+            "zpagemax": z.zpagemax,
+            "zgetlk": k.threads[z.zgetlk].name if z.zgetlk >= 0 else "",
+        },
+        in_use=z.inuse,
+        assembling=assemblies(k, "kmem_alloc3") if not z.interrupt else (),
+    )
+
+
+def ktype_view(k: Kernel, name: str) -> AllocatorView:
+    ty = k.ktypes[name]
+    slabs = tuple(
+        SlabView(s.sid, s.where, s.nfree, s.ncount)
+        for s in sorted(k.slabs.values(), key=lambda s: s.sid)
+        if slab_of(ty, s.sid)
+    )
+    return AllocatorView(
+        zone=name,
+        kind="kmalloc_obj",
+        geometry={"objsize": ty.objsize, "objects_per_slab": ty.ncount, "slab_pages": 32},
+        state={
+            "inuse": ty.inuse,
+            "slabs": len(slabs),
+            "partial": len(ty.partial),
+            "full": len(ty.full),
+            "empty": len(ty.empty),
+            "reserved_slab": ty.reserved_slab,
+        },
+        in_use=ty.inuse,
+        slabs=slabs,
+        blank_slabs=sum(k.kmslab_free),
+        assembling=tuple(
+            a for a in assemblies(k, "kmem_slab_alloc") if slab_type_of(k, a.thread) == TYPE_NAMES.index(name)
+        ),
+    )
+
+
+def slab_of(ty, sid: int) -> bool:
+    return sid in ty.active or sid in ty.alternate or sid in ty.partial or sid in ty.full or sid in ty.empty
+
+
+def slab_type_of(k: Kernel, thread_name: str) -> int:
+    for t in k.threads:
+        if t.name == thread_name:
+            for f in reversed(t.frames):
+                if f.fn == "kmem_slab_alloc":
+                    return f.b
+    return -1
+
+
+def allocator_view(k: Kernel, name: str) -> AllocatorView:
+    return zone_view(k, name) if name in k.zones else ktype_view(k, name)
+
+
+def vmstats_dict(k: Kernel) -> dict:
+    d = {name: getattr(k.th, name) for name in THRESHOLD_NAMES}
+    d.update(
+        v_page_count=k.th.v_page_count,
+        vm_max_launder=k.th.vm_max_launder,
+        v_free_count=k.free,
+        v_cache_count=k.cache,
+        v_inactive_count=k.inactive,
+        v_active_count=k.active,
+        v_wire_count=k.wired + k.dma,
+        v_dma_pages=k.dma,
+        vm_pageout_deficit=k.vm_pageout_deficit,
+        vm_pages_needed=k.vm_pages_needed,
+        vm_pages_waiting=k.vm_pages_waiting,
+        vm_pageout_pages_needed=k.vm_pageout_pages_needed,
+    )
+    return d
+
+
+def pagedaemon_dict(k: Kernel) -> dict:
+    f = k.threads[0].frames[0]
+    return {
+        "state": STATE_NAMES[f.d],
+        "vm_pages_needed": k.vm_pages_needed,
+        "vm_pageout_deficit": k.vm_pageout_deficit,
+        "pass": f.e,
+    }
+
+
+def build_snapshot(sim: Simulator, events: tuple[EventView, ...]) -> Snapshot:
+    k = sim.k
+    held = sum(assembling_pages(t) for t in k.threads)
+    mapentry_zone = allocator_view(k, "MAP ENTRY")
+    depth = max((sum(f.fn == "vm_map_entry_reserve" for f in t.frames) for t in k.threads), default=0)
+    return Snapshot(
+        scenario=sim.scenario.name,
+        seed=sim.seed,
+        step=k.step,
+        tick=k.tick,
+        hz=k.hz,
+        vmstats=vmstats_dict(k),
+        queues={
+            "free": k.free,
+            "cache": k.cache,
+            "inactive": k.inactive,
+            "active": k.active,
+            "wired": k.wired + k.dma + k.pageout_reserve,
+            "held_by_refills": held,
+        },
+        pagedaemon=pagedaemon_dict(k),
+        swap={
+            "total": k.swap_total,
+            "used": k.swap_total - k.swap_free,
+            "full": bool(k.swap_pager_full),
+            "almost_full": bool(k.swap_pager_almost_full),
+            "writes_in_flight": len(k.io),
+            "pbufs_free": k.pbufs_free,
+        },
+        swapmeta=allocator_view(k, "SWAPMETA"),
+        mapentry=MapEntryView(
+            cpus=tuple(
+                CpuVmeView(cpu, k.gd_vme_avail[cpu], k.gd_vme_base[cpu], cushion(k, cpu)) for cpu in range(k.ncpus)
+            ),
+            zone=mapentry_zone,
+            refill=assemblies(k, "kmem_alloc3"),
+            recursion_depth=depth,
+        ),
+        threads=thread_views(sim),
+        events=events,
+        history=tuple(sim.history),
+        verdict=sim.verdict,
+    )
+
+
+def cushion(k: Kernel, cpu: int) -> int:
+    """H = base - avail - outstanding reservations (reference §10.2)."""
+    outstanding = 0
+    for t in k.threads:
+        if t.cpu != cpu:
+            continue
+        for f in t.frames:
+            if f.fn == "kmem_slab_alloc" and f.pc >= 2:
+                outstanding += f.d
+    return k.gd_vme_base[cpu] - k.gd_vme_avail[cpu] - outstanding

@@ -1,0 +1,227 @@
+"""Page allocation, freeing and waiting (sys/vm/vm_page.c, vm_page2.h).
+
+vm_page_alloc never blocks; callers choose to vm_wait() and retry.  The
+vm_paging_*() predicates read the global counters (the kernel reads a
+per-CPU copy that can lag by ~1024*ncpus pages; reference §2.3 allows the
+single global structure as a simplification).
+"""
+
+from __future__ import annotations
+
+from .kern_synch import tsleep, wakeup
+from .state import Kernel, Thread
+
+VM_ALLOC_NORMAL = 0x01
+VM_ALLOC_SYSTEM = 0x02
+VM_ALLOC_INTERRUPT = 0x04
+VM_ALLOC_QUICK = 0x10
+
+vm_page_free_hysteresis = 16
+
+CHAN_PAGES_NEEDED = "vm_pages_needed"
+CHAN_PAGEOUT_PAGES_NEEDED = "vm_pageout_pages_needed"
+CHAN_FREE_COUNT = "vmstats.v_free_count"
+
+
+def class_name(req: int) -> str:
+    names = [
+        n
+        for bit, n in (
+            (VM_ALLOC_NORMAL, "NORMAL"),
+            (VM_ALLOC_SYSTEM, "SYSTEM"),
+            (VM_ALLOC_INTERRUPT, "INTERRUPT"),
+            (VM_ALLOC_QUICK, "QUICK"),
+        )
+        if req & bit
+    ]
+    return "|".join(names) or "0"
+
+
+# --- vm_page2.h predicates -------------------------------------------------
+
+
+def vm_paging_severe(k: Kernel) -> bool:
+    th = k.th
+    return th.v_free_severe > k.free + k.cache or th.v_free_reserved > k.free
+
+
+def vm_paging_min_dnc(k: Kernel, n: int) -> bool:
+    th = k.th
+    return th.v_free_min + n > k.free + k.cache or th.v_free_reserved > k.free
+
+
+def vm_paging_min(k: Kernel) -> bool:
+    return vm_paging_min_dnc(k, 0)
+
+
+def nice_offset(k: Kernel, nice: int) -> int:
+    """vm_paging_min_nice()'s trip-point offset (nice 0 is special-cased to 0)."""
+    if nice == 0:
+        return 0
+    d = (k.th.v_paging_wait - k.th.v_free_min - 1) >> 1
+    return (nice + 20) * d // 40
+
+
+def vm_paging_min_nice(k: Kernel, nice: int) -> bool:
+    return vm_paging_min_dnc(k, nice_offset(k, nice))
+
+
+def vm_paging_wait(k: Kernel) -> bool:
+    th = k.th
+    return th.v_paging_wait > k.free + k.cache or th.v_free_reserved > k.free
+
+
+def vm_paging_start(k: Kernel, adj: int = 0) -> bool:
+    th = k.th
+    f = k.free
+    return (
+        th.v_paging_start > f + k.cache + adj
+        or th.v_free_min > f + adj
+        or th.v_free_reserved > f
+    )
+
+
+def vm_paging_target1(k: Kernel) -> bool:
+    th = k.th
+    return th.v_paging_target1 > k.free + k.cache or th.v_free_reserved > k.free
+
+
+def vm_paging_target2(k: Kernel) -> bool:
+    th = k.th
+    return th.v_paging_target2 > k.free + k.cache or th.v_free_reserved > k.free
+
+
+def vm_paging_target1_count(k: Kernel) -> int:
+    return k.th.v_paging_target1 - (k.free + k.cache)
+
+
+def vm_paging_target2_count(k: Kernel) -> int:
+    return k.th.v_paging_target2 - (k.free + k.cache)
+
+
+# --- allocation ---------------------------------------------------------------
+
+
+def alloc_ok(k: Kernel, req: int) -> bool:
+    """The success test at the top of vm_page_alloc's loop."""
+    f = k.free
+    th = k.th
+    return (
+        f >= th.v_free_reserved
+        or (req & VM_ALLOC_INTERRUPT and f > 0)
+        or (req & VM_ALLOC_SYSTEM and k.cache == 0 and f > th.v_interrupt_free_min)
+    )
+
+
+def vm_page_alloc(k: Kernel, t: Thread | None, req: int) -> bool:
+    """vm_page_alloc(): take one page off PQ_FREE, or fail without sleeping.
+
+    A NORMAL request that fails the test frees one PQ_CACHE page and tries
+    again; TDF_SYSTHREAD callers get VM_ALLOC_SYSTEM added.  The page is
+    counted as wired by the caller, who decides where it goes.
+    """
+    if t is not None and t.systhread:
+        req |= VM_ALLOC_SYSTEM
+    while True:
+        if alloc_ok(k, req):
+            k.free -= 1
+            pagedaemon_wakeup(k, t)
+            return True
+        if req & VM_ALLOC_NORMAL and k.cache > 0:
+            reclaim_cache_page(k)
+            continue
+        k.vm_pageout_deficit += 1
+        pagedaemon_wakeup(k, t)
+        return False
+
+
+def alloc_headroom(k: Kernel, req: int) -> int:
+    """How many vm_page_alloc(req) calls in a row succeed if nothing else runs."""
+    th = k.th
+    f, c = k.free, k.cache
+    if req & VM_ALLOC_INTERRUPT:
+        return f + c if req & VM_ALLOC_NORMAL else f
+    if req & VM_ALLOC_NORMAL:
+        floor = th.v_interrupt_free_min if req & VM_ALLOC_SYSTEM else th.v_free_reserved - 1
+        return max(0, f + c - floor)
+    if req & VM_ALLOC_SYSTEM and c == 0:
+        return max(0, f - th.v_interrupt_free_min, f - th.v_free_reserved + 1)
+    return max(0, f - th.v_free_reserved + 1)
+
+
+def reclaim_cache_page(k: Kernel) -> None:
+    """vm_page_alloc's reclaim_cache_page: the oldest PQ_CACHE page goes to PQ_FREE."""
+    from .vm_object import take_oldest_cache_page  # cycle: vm_object uses vm_page
+
+    take_oldest_cache_page(k)
+    k.cache -= 1
+    vm_page_free_toq(k, 1)
+
+
+def vm_page_free_toq(k: Kernel, n: int = 1) -> None:
+    """vm_page_free_toq(): ``n`` pages enter PQ_FREE (counted by the caller's queue)."""
+    k.free += n
+    vm_page_free_wakeup(k)
+
+
+def vm_page_free_wakeup(k: Kernel) -> None:
+    """vm_page_free_wakeup(): run on every page entering PQ_FREE or PQ_CACHE."""
+    if k.vm_pageout_pages_needed and k.free + k.cache >= k.th.v_pageout_free_min:
+        k.vm_pageout_pages_needed = 0
+        wakeup(k, CHAN_PAGEOUT_PAGES_NEEDED)
+    if k.vm_pages_waiting and (
+        not vm_paging_min_dnc(k, vm_page_free_hysteresis) or not vm_paging_target1(k)
+    ):
+        k.vm_pages_waiting = 0
+        wakeup(k, CHAN_FREE_COUNT)
+
+
+def pagedaemon_wakeup(k: Kernel, t: Thread | None) -> None:
+    """pagedaemon_wakeup(): kick the primary pager once paging should start."""
+    if not vm_paging_start(k, 0) or (t is not None and t.kind == "pagedaemon"):
+        return
+    if k.vm_pages_needed <= 1:
+        k.vm_pages_needed = 1
+        wakeup(k, CHAN_PAGES_NEEDED)
+    elif vm_paging_min(k):
+        k.vm_pages_needed += 1
+
+
+# --- waiting ----------------------------------------------------------------------
+
+
+def is_pager(t: Thread) -> bool:
+    return t.kind == "pagedaemon" or t.kind == "emergpager"
+
+
+def vm_wait(k: Kernel, t: Thread, timo: int = 0) -> bool:
+    """vm_wait(): sleep up to ``timo`` ticks (0 = hz) for free pages.
+
+    Returns True if the thread went to sleep; False if the trip point was
+    not met, in which case the caller's retry loop just spins.
+    """
+    if timo == 0:
+        timo = k.hz
+    if is_pager(t):
+        if vm_paging_min(k):
+            k.vm_pageout_pages_needed = 1
+            tsleep(k, t, CHAN_PAGEOUT_PAGES_NEEDED, "VMWait", timo)
+            return True
+        return False
+    if vm_paging_min_nice(k, t.nice + 1):
+        if k.vm_pages_needed <= 1:
+            k.vm_pages_needed += 1
+            wakeup(k, CHAN_PAGES_NEEDED)
+        k.vm_pages_waiting += 1
+        tsleep(k, t, CHAN_FREE_COUNT, "vmwait", timo)
+        return True
+    return False
+
+
+def vm_wait_pfault(k: Kernel, t: Thread) -> None:
+    """vm_wait_pfault(): one ~110 ms sleep; the fault path loops while severe."""
+    if k.vm_pages_needed <= 1:
+        k.vm_pages_needed += 1
+        wakeup(k, CHAN_PAGES_NEEDED)
+    k.vm_pages_waiting += 1
+    tsleep(k, t, CHAN_FREE_COUNT, "pfault", k.hz // 10 + 1)

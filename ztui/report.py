@@ -1,0 +1,194 @@
+"""The end-of-run report of `ztui run`: Rich tables for people, JSON for CI.
+
+Both are built from a Snapshot only, so they say exactly what the TUI
+would show at the same step.
+"""
+
+from __future__ import annotations
+
+import attrs
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from ztui.core.snapshot import AllocatorView, Snapshot
+from ztui.core.vmstats import PAGE_SIZE, THRESHOLD_NAMES
+from ztui.scenario.model import Scenario
+from ztui.scenario.units import format_size
+
+VERDICT_STYLES = {
+    "ok": "bold green",
+    "deadlock": "bold red",
+    "livelock": "bold yellow",
+    "recursion": "bold magenta",
+}
+# Not in THRESHOLD_NAMES but configuration all the same (sysctl-tunable or fixed at boot).
+CONFIG_NAMES = ("v_page_count", "vm_max_launder", "v_dma_pages")
+
+
+def expectation_met(snap: Snapshot, scenario: Scenario) -> bool:
+    """Whether the run ended as the scenario's [expect] verdict says (no verdict expected: yes)."""
+    expected = scenario.expect.verdict
+    return expected is None or (snap.verdict is not None and snap.verdict.kind == expected.value)
+
+
+def report_json(snap: Snapshot, scenario: Scenario) -> dict:
+    """The one JSON object `ztui run --json` prints."""
+    verdict = snap.verdict
+    return {
+        "scenario": snap.scenario,
+        "seed": snap.seed,
+        "verdict": verdict.kind if verdict else None,
+        "headline": verdict.headline if verdict else "",
+        "expect": {
+            "verdict": scenario.expect.verdict.value if scenario.expect.verdict else None,
+            "events": list(scenario.expect.events),
+            "met": expectation_met(snap, scenario),
+        },
+        "step": snap.step,
+        "tick": snap.tick,
+        "sim_time_s": snap.sim_time_s,
+        "explanation": list(verdict.explanation) if verdict else [],
+        "vmstats": dict(snap.vmstats),
+        "queues": dict(snap.queues),
+        "pagedaemon": dict(snap.pagedaemon),
+        "swap": dict(snap.swap),
+        "allocators": {
+            "SWAPMETA": _allocator_json(snap.swapmeta),
+            "MAP ENTRY": {
+                **_allocator_json(snap.mapentry.zone),
+                "cpus": [attrs.asdict(cpu) for cpu in snap.mapentry.cpus],
+                "recursion_depth": snap.mapentry.recursion_depth,
+            },
+        },
+        "threads": [
+            {
+                "name": thread.name,
+                "state": thread.state,
+                "wchan": thread.wchan,
+                "wmesg": thread.wmesg,
+                "function": thread.function,
+                "progress": thread.progress,
+                "blocked_reason": thread.blocked_reason,
+            }
+            for thread in snap.threads
+        ],
+        "events": [attrs.asdict(event) for event in snap.events],
+    }
+
+
+def _allocator_json(view: AllocatorView) -> dict:
+    return {
+        "kind": view.kind,
+        "geometry": dict(view.geometry),
+        "state": dict(view.state),
+        "in_use": view.in_use,
+    }
+
+
+def print_report(snap: Snapshot, scenario: Scenario, console: Console) -> None:
+    """The full human report: verdict and why, thresholds, counters, allocators, threads."""
+    console.print(_verdict_panel(snap, scenario))
+    console.print(_thresholds_table(snap))
+    console.print(_counters_table(snap))
+    console.print(_allocators_table(snap))
+    console.print(_threads_table(snap))
+
+
+def summary_line(snap: Snapshot, scenario: Scenario) -> Text:
+    """One line for --quiet: verdict, where, and whether it was expected."""
+    line = _verdict_text(snap)
+    line.append(f"  step {snap.step:,}, {snap.sim_time_s:.2f} s simulated  ")
+    line.append(_expect_text(snap, scenario))
+    return line
+
+
+def _verdict_text(snap: Snapshot) -> Text:
+    kind = snap.verdict.kind if snap.verdict else "none"
+    return Text(kind.upper(), style=VERDICT_STYLES.get(kind, "bold"))
+
+
+def _expect_text(snap: Snapshot, scenario: Scenario) -> Text:
+    expected = scenario.expect.verdict
+    if expected is None:
+        return Text("(no expected verdict)", style="dim")
+    if expectation_met(snap, scenario):
+        return Text(f"as expected ({expected.value})", style="green")
+    return Text(f"expected {expected.value}", style="bold red")
+
+
+def _verdict_panel(snap: Snapshot, scenario: Scenario) -> Panel:
+    head = _verdict_text(snap)
+    if snap.verdict:
+        head.append(f"  {snap.verdict.headline}")
+    where = Text(f"step {snap.step:,}, tick {snap.tick:,} = {snap.sim_time_s:.2f} s simulated; ")
+    where.append(_expect_text(snap, scenario))
+    lines = snap.verdict.explanation if snap.verdict else ()
+    chain = Text("\n".join(("  " if index == 0 else "  ← ") + line for index, line in enumerate(lines)))
+    title = f"{snap.scenario} (seed {snap.seed})"
+    body = Group(head, where, Text(), Text("Why:", style="bold"), chain)
+    return Panel(body, title=title, title_align="left")
+
+
+def _thresholds_table(snap: Snapshot) -> Table:
+    free_cache = snap.vmstats.get("v_free_count", 0) + snap.vmstats.get("v_cache_count", 0)
+    table = Table(title=f"Thresholds (free+cache now {free_cache:,} pages)", title_justify="left")
+    table.add_column("sysctl")
+    table.add_column("pages", justify="right")
+    table.add_column("size", justify="right")
+    table.add_column("free+cache is")
+    for name in THRESHOLD_NAMES:
+        if name in snap.vmstats:
+            value = snap.vmstats[name]
+            below = free_cache < value
+            table.add_row(
+                name,
+                f"{value:,}",
+                format_size(value * PAGE_SIZE),
+                Text("below", style="red") if below else Text("above", style="green"),
+            )
+    return table
+
+
+def _counters_table(snap: Snapshot) -> Table:
+    table = Table(title="Final counters", title_justify="left")
+    table.add_column("name")
+    table.add_column("value", justify="right")
+    configuration = set(THRESHOLD_NAMES) | set(CONFIG_NAMES)
+    counters = {name: value for name, value in snap.vmstats.items() if name not in configuration}
+    for group, values in (("vmstats", counters), ("pagedaemon", snap.pagedaemon), ("swap", snap.swap)):
+        for name, value in values.items():
+            table.add_row(f"{group}.{name}", f"{value:,}" if type(value) is int else str(value))
+    return table
+
+
+def _allocators_table(snap: Snapshot) -> Table:
+    table = Table(title="Allocators", title_justify="left")
+    for column in ("zone", "kind", "geometry", "state", "in use"):
+        table.add_column(column)
+    for view in (snap.swapmeta, snap.mapentry.zone):
+        table.add_row(view.zone, view.kind, _pairs(view.geometry), _pairs(view.state), f"{view.in_use:,}")
+    return table
+
+
+def _threads_table(snap: Snapshot) -> Table:
+    table = Table(title="Threads", title_justify="left")
+    for column in ("tid", "name", "STAT", "wchan", "wmesg", "in", "why blocked"):
+        table.add_column(column)
+    for thread in snap.threads:
+        where = f"{thread.function} ({thread.progress})" if thread.progress else thread.function
+        table.add_row(
+            str(thread.tid),
+            thread.name,
+            thread.state,
+            thread.wchan,
+            thread.wmesg,
+            where,
+            thread.blocked_reason,
+        )
+    return table
+
+
+def _pairs(values: dict) -> str:
+    return ", ".join(f"{name}={value}" for name, value in values.items())

@@ -1,0 +1,141 @@
+"""Running the simulator off the UI thread: jobs, slices and a bounded publish rate.
+
+The TUI's worker thread calls Driver.run(job).  The driver advances the job
+in short slices (about ``slice_s`` of simulation each) while holding the
+lock, so a key handler that needs the simulator waits at most one slice,
+and hands a frozen Snapshot to ``publish`` at most ``frame_s`` apart.
+
+No Textual here, so the loop can be tested and benchmarked on its own.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Callable, Protocol
+
+from ztui.core.snapshot import Snapshot
+from ztui.tui.timeline import Timeline
+
+
+class Job(Protocol):
+    def advance(self, timeline: Timeline, max_steps: int) -> bool:
+        """Do at most ``max_steps`` steps of work; True when the job is finished."""
+
+    def steps_due(self, now: float) -> int | None:
+        """Steps allowed right now by the job's pace; None for as many as possible."""
+
+
+class FastForward:
+    """Run flat out until a verdict (or the scenario's limits, which give one)."""
+
+    def advance(self, timeline: Timeline, max_steps: int) -> bool:
+        timeline.advance(max_steps)
+        return timeline.sim.verdict is not None
+
+    def steps_due(self, now: float) -> int | None:
+        return None
+
+
+class PacedRun:
+    """Run at ``steps_per_s`` until a verdict; the pace is re-read so the speed keys act at once."""
+
+    def __init__(self, steps_per_s: Callable[[], float], clock: Callable[[], float] = time.perf_counter) -> None:
+        self._speed = steps_per_s
+        self._clock = clock
+        self._since = clock()
+        self._taken = 0
+        self._pace = steps_per_s()
+
+    def advance(self, timeline: Timeline, max_steps: int) -> bool:
+        before = timeline.step_count
+        timeline.advance(max_steps)
+        self._taken += timeline.step_count - before
+        return timeline.sim.verdict is not None
+
+    def steps_due(self, now: float) -> int | None:
+        pace = self._speed()
+        if pace != self._pace:  # speed changed: start counting afresh
+            self._pace, self._since, self._taken = pace, now, 0
+        if pace == float("inf"):
+            return None
+        # Never bank more than a fifth of a second, so a stall does not become a burst.
+        due = int((now - self._since) * pace) - self._taken
+        backlog = max(1, int(pace / 5))
+        if due > backlog:
+            self._taken += due - backlog
+            due = backlog
+        return due
+
+
+class GoTo:
+    """Reach step ``target``: backwards by checkpoint and replay, forwards by running."""
+
+    def __init__(self, target: int) -> None:
+        self.target = target
+        self._rewound = False
+
+    def advance(self, timeline: Timeline, max_steps: int) -> bool:
+        if not self._rewound:
+            if self.target < timeline.step_count:
+                timeline.rewind(self.target)
+            self._rewound = True
+        return timeline.replay_toward(self.target, max_steps)
+
+    def steps_due(self, now: float) -> int | None:
+        return None
+
+
+class Driver:
+    def __init__(
+        self,
+        timeline: Timeline,
+        lock: threading.Lock,
+        publish: Callable[[Snapshot], None],
+        *,
+        frame_s: float = 1 / 30,
+        slice_s: float = 0.005,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self.timeline = timeline
+        self._lock = lock
+        self._publish = publish
+        self._frame_s = frame_s
+        self._slice_s = slice_s
+        self._clock = clock
+        self._steps_per_slice = 64  # adapted from the measured rate
+
+    def run(self, job: Job, cancelled: Callable[[], bool]) -> bool:
+        """Advance ``job`` until it finishes (True) or ``cancelled()`` (False)."""
+        last_publish = self._clock()
+        finished = False
+        while not cancelled():
+            now = self._clock()
+            due = job.steps_due(now)
+            if due is not None and due <= 0:
+                time.sleep(min(self._frame_s, self._slice_s * 2))
+                continue
+            chunk = self._steps_per_slice if due is None else min(due, self._steps_per_slice)
+            with self._lock:
+                before = self.timeline.step_count
+                started = self._clock()
+                finished = job.advance(self.timeline, chunk)
+                elapsed = self._clock() - started
+                done = self.timeline.step_count - before
+                self._adapt(done, elapsed)
+                now = self._clock()
+                snapshot = None
+                if finished or now - last_publish >= self._frame_s:
+                    snapshot = self.timeline.sim.snapshot()
+                    last_publish = now
+            if snapshot is not None:
+                self._publish(snapshot)
+            if finished:
+                break
+        return finished
+
+    def _adapt(self, done: int, elapsed: float) -> None:
+        if done <= 0 or elapsed <= 0:
+            return
+        rate = done / elapsed
+        self._steps_per_slice = max(1, min(1 << 20, int(rate * self._slice_s)))

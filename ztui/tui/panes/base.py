@@ -1,0 +1,120 @@
+"""The base of the fixed-size panes: drawn with Textual's line API from a Snapshot.
+
+A pane builds its content as a list of Rows, each with a rank: when the pane
+is shorter than its content, the rows with the highest rank are dropped
+first, so a pane stays readable at 80x24 and shows more when it has room.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import attrs
+from rich.style import Style
+from rich.text import Text
+from textual.strip import Strip
+from textual.widget import Widget
+
+from ztui.core.snapshot import Snapshot, VerdictView
+
+
+@attrs.frozen
+class Chain:
+    """The threads and resources a verdict names, to highlight them in the panes."""
+
+    threads: frozenset[str] = frozenset()
+    resources: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, verdict: VerdictView | None) -> Chain:
+        if verdict is None:
+            return cls()
+        return cls(frozenset(verdict.threads), frozenset(verdict.resources))
+
+
+@attrs.frozen
+class Row:
+    text: Text
+    rank: int = 0  # 0 is kept longest; higher ranks go first when space is short
+
+
+# Component classes every pane styles its text with (see app.tcss, ".pane > .pane--dim").
+PANE_COMPONENTS = frozenset({
+    "pane--dim", "pane--label", "pane--chain", "pane--good", "pane--warn", "pane--bad", "pane--next",
+})
+
+
+class SnapshotPane:
+    """Mixed into every pane widget: the current snapshot, the verdict chain, styles.
+
+    A mixin rather than a Widget subclass because the event log is a
+    ScrollView while the other panes are plain widgets.
+    """
+
+    TITLE: ClassVar[str] = ""
+    # Names from VerdictView.resources that this pane shows.
+    RESOURCES: ClassVar[frozenset[str]] = frozenset()
+    snapshot: Snapshot | None = None
+    chain: Chain = Chain()
+
+    def show(self, snapshot: Snapshot | None, chain: Chain) -> None:
+        self.snapshot = snapshot
+        self.chain = chain
+        self.set_class(bool(self.chain_resources()), "-in-chain")
+        self.changed()
+
+    def chain_resources(self) -> frozenset[str]:
+        return self.chain.resources & self.RESOURCES
+
+    def changed(self) -> None:
+        """The content changed: redraw."""
+        self.refresh()
+
+    def style(self, name: str) -> Style:
+        return self.get_component_rich_style(f"pane--{name}", partial=True)
+
+    def to_strip(self, text: Text, width: int) -> Strip:
+        text.no_wrap = True
+        segments = list(text.render(self.app.console))
+        return Strip(segments, text.cell_len).crop_extend(0, width, None).apply_style(self.rich_style)
+
+
+class LinePane(SnapshotPane, Widget, can_focus=True):
+    """A pane whose rows fit its height: rows() says what to show, by rank."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = set(PANE_COMPONENTS)
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, classes="pane")
+        self.border_title = self.TITLE
+        self._strips: list[Strip] | None = None
+        self._strips_size = (0, 0)
+
+    def rows(self, width: int) -> list[Row]:
+        raise NotImplementedError
+
+    def empty_rows(self) -> list[Row]:
+        return [Row(Text("no scenario loaded", style=self.style("dim")))]
+
+    def changed(self) -> None:
+        self._strips = None
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        width, height = self.size
+        if self._strips is None or self._strips_size != (width, height):
+            rows = self.rows(width) if self.snapshot is not None else self.empty_rows()
+            self._strips = [self.to_strip(row.text, width) for row in fit_rows(rows, height)]
+            self._strips_size = (width, height)
+        if y < len(self._strips):
+            return self._strips[y]
+        return Strip.blank(width, self.rich_style)
+
+
+def fit_rows(rows: list[Row], height: int) -> list[Row]:
+    """Keep the ``height`` lowest-ranked rows, in their order."""
+    if len(rows) <= height:
+        return rows
+    by_rank = sorted(range(len(rows)), key=lambda i: (rows[i].rank, i))
+    kept = sorted(by_rank[:max(height, 0)])
+    return [rows[i] for i in kept]

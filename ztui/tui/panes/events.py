@@ -1,0 +1,157 @@
+"""Event log: one kernel-style line per event, filterable, bounded, following the newest."""
+
+from __future__ import annotations
+
+import textwrap
+from collections import deque
+
+import attrs
+from rich.text import Text
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from ztui.core.snapshot import EventView, Snapshot
+from ztui.tui.panes.base import PANE_COMPONENTS, Chain, SnapshotPane
+
+MAX_EVENTS = 2000
+STEP_WIDTH = 8  # "  123456 " before each line
+
+
+@attrs.frozen
+class EventFilter:
+    thread: str | None = None
+    subsystem: str | None = None
+
+    def accepts(self, event: EventView) -> bool:
+        return (self.thread is None or event.thread == self.thread) and (
+            self.subsystem is None or event.subsystem == self.subsystem
+        )
+
+    def describe(self) -> str:
+        parts = [f"thread {self.thread}" if self.thread else "", f"subsystem {self.subsystem}" if self.subsystem else ""]
+        return ", ".join(p for p in parts if p)
+
+
+@attrs.frozen
+class _Line:
+    seq: int  # the event's position in the log, to drop its lines when it ages out
+    prefix: str
+    body: str
+    event: EventView
+
+
+class EventLog:
+    """The events seen so far, merged from the overlapping windows snapshots carry."""
+
+    def __init__(self, maxlen: int = MAX_EVENTS) -> None:
+        self.events: deque[tuple[int, EventView]] = deque(maxlen=maxlen)
+        self._next_seq = 0
+        self._step = -1
+
+    def merge(self, snapshot: Snapshot) -> list[tuple[int, EventView]]:
+        """Take in a snapshot's events; returns the new ones. Going back in time starts afresh."""
+        if snapshot.step < self._step:
+            self.events.clear()
+        self._step = snapshot.step
+        incoming = snapshot.events
+        if self.events:
+            last = self.events[-1][1]
+            for i in range(len(incoming) - 1, -1, -1):
+                if incoming[i] == last:
+                    incoming = incoming[i + 1:]
+                    break
+            else:
+                incoming = tuple(e for e in incoming if e.step > last.step)
+        added = []
+        for event in incoming:
+            added.append((self._next_seq, event))
+            self._next_seq += 1
+        self.events.extend(added)
+        return added
+
+    @property
+    def first_seq(self) -> int:
+        return self.events[0][0] if self.events else self._next_seq
+
+
+class EventsPane(SnapshotPane, ScrollView, can_focus=True):
+    TITLE = "Events"
+    COMPONENT_CLASSES = PANE_COMPONENTS | {"pane--step"}
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, classes="pane")
+        self.border_title = self.TITLE
+        self.log_ = EventLog()
+        self.filter = EventFilter()
+        self._lines: list[_Line] = []
+        self._wrap_width = 0
+
+    def show(self, snapshot: Snapshot | None, chain: Chain) -> None:
+        if snapshot is None:
+            self.log_ = EventLog()
+            self._lines = []
+        else:
+            following = self.scroll_y >= self.max_scroll_y
+            before = len(self.log_.events)
+            added = self.log_.merge(snapshot)
+            if len(self.log_.events) < before + len(added):  # reset or aged out
+                self._drop_aged()
+            if self._wrap_width:
+                self._lines += self._wrap([(s, e) for s, e in added if self.filter.accepts(e)])
+            self._sync_size(follow=following)
+        super().show(snapshot, chain)
+
+    def set_filter(self, event_filter: EventFilter) -> None:
+        self.filter = event_filter
+        described = event_filter.describe()
+        self.border_title = f"{self.TITLE}: only {described}" if described else self.TITLE
+        self._rewrap()
+        self._sync_size(follow=True)
+        self.refresh()
+
+    def on_resize(self) -> None:
+        if self.size.width != self._wrap_width:
+            self._rewrap()
+            self._sync_size(follow=self.scroll_y >= self.max_scroll_y)
+
+    def _drop_aged(self) -> None:
+        first = self.log_.first_seq
+        if self._lines and self._lines[0].seq < first:
+            self._lines = [line for line in self._lines if line.seq >= first]
+        if not self.log_.events:
+            self._lines = []
+
+    def _rewrap(self) -> None:
+        self._wrap_width = self.size.width
+        self._lines = self._wrap([(s, e) for s, e in self.log_.events if self.filter.accepts(e)])
+
+    def _wrap(self, events: list[tuple[int, EventView]]) -> list[_Line]:
+        body_width = max(self._wrap_width - STEP_WIDTH, 10)
+        lines = []
+        for seq, event in events:
+            for i, body in enumerate(textwrap.wrap(event.text, body_width, subsequent_indent="  ") or [""]):
+                prefix = f"{event.step:>{STEP_WIDTH - 1}} " if i == 0 else " " * STEP_WIDTH
+                lines.append(_Line(seq, prefix, body, event))
+        return lines
+
+    def _sync_size(self, follow: bool) -> None:
+        self.virtual_size = Size(self._wrap_width, len(self._lines))
+        if follow:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        index = y + round(self.scroll_y)
+        if not 0 <= index < len(self._lines):
+            return Strip.blank(width, self.rich_style)
+        line = self._lines[index]
+        text = Text(line.prefix, style=self.style("step"))
+        if line.event.subsystem == "verdict":
+            style = self.style("bad")
+        elif line.event.thread in self.chain.threads:
+            style = self.style("chain")
+        else:
+            style = None
+        text.append(line.body, style=style)
+        return self.to_strip(text, width)

@@ -1,0 +1,141 @@
+"""Time travel over a deterministic Simulator: checkpoints and replay.
+
+The simulator is deterministic given its scenario, its seed and the
+scheduling choices the user made ("you are the scheduler"), so any earlier
+step can be rebuilt by restoring an earlier clone and running forward,
+applying the recorded choices at the steps where they were made.
+
+Checkpoints are taken by compute time, not by step count: whatever the
+speed of a scenario, rebuilding a step then replays at most about
+``replay_budget_s`` of simulation.  Their number is bounded by thinning the
+older half, so the recent past stays cheap to reach and the distant past
+costs more.
+
+No Textual here: the TUI drives this class under a lock, from its key
+handlers or from its worker thread, never from both at once.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from ztui.core.simulator import Simulator
+
+
+class Timeline:
+    def __init__(
+        self,
+        sim: Simulator,
+        *,
+        replay_budget_s: float = 0.05,
+        capacity: int = 48,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self.sim = sim
+        self._replay_budget_s = replay_budget_s
+        self._capacity = capacity
+        self._clock = clock
+        # (step_count, frozen clone); the first is the start and is never dropped.
+        self._checkpoints: list[tuple[int, Simulator]] = []
+        # step_count before a user-chosen step -> (tid, step_count after it).
+        self._choices: dict[int, tuple[int, int]] = {}
+        self._compute_s = 0.0  # simulation time spent since the last checkpoint
+        self._clone_cost_s = 0.0
+        self._checkpoint()
+
+    @property
+    def step_count(self) -> int:
+        return self.sim.step_count
+
+    @property
+    def checkpoint_steps(self) -> tuple[int, ...]:
+        return tuple(step for step, _ in self._checkpoints)
+
+    def step(self, tid: int | None = None) -> bool:
+        """One step; ``tid`` is the user's choice of thread, None lets the scheduler pick."""
+        before = self.sim.step_count
+        started = self._clock()
+        alive = self.sim.step(tid=tid) if tid is not None else self.sim.step()
+        if tid is not None:
+            self._choices[before] = (tid, self.sim.step_count)
+        self._account(self._clock() - started)
+        return alive
+
+    def advance(self, max_steps: int) -> None:
+        """Run forward under the scenario's scheduler for at most ``max_steps`` steps."""
+        started = self._clock()
+        self.sim.run(max_steps=max_steps)
+        self._account(self._clock() - started)
+
+    def rewind(self, target: int) -> None:
+        """Restore the last checkpoint at or before ``target`` and forget everything after it.
+
+        The simulator is then at or before ``target``; replay_toward() finishes the trip.
+        Forgetting the future keeps one rule simple: every recorded choice
+        and checkpoint lies in the simulator's past.
+        """
+        target = max(target, 0)
+        while len(self._checkpoints) > 1 and self._checkpoints[-1][0] > target:
+            self._checkpoints.pop()
+        self.sim = self._checkpoints[-1][1].clone()
+        self._choices = {s: c for s, c in self._choices.items() if s < target}
+        self._compute_s = 0.0
+
+    def replay_toward(self, target: int, max_steps: int) -> bool:
+        """Run forward toward ``target``, replaying the user's choices; True once there.
+
+        Stops short of ``target`` rather than jump past it when a recorded
+        step (several identical actions applied at once) would overshoot.
+        """
+        budget = max_steps
+        while budget > 0 and self.sim.step_count < target and self.sim.verdict is None:
+            here = self.sim.step_count
+            choice = self._choices.get(here)
+            if choice is not None:
+                tid, after = choice
+                if after > target:
+                    return True
+                self.step(tid)
+            else:
+                next_choice = min((s for s in self._choices if s > here), default=target)
+                self.advance(min(budget, min(next_choice, target) - here))
+            progressed = self.sim.step_count - here
+            if progressed <= 0:
+                return True
+            budget -= progressed
+        return self.sim.step_count >= target or self.sim.verdict is not None
+
+    def go_to(self, target: int) -> None:
+        """Jump to step ``target`` (backwards by replay, forwards by running)."""
+        if target < self.sim.step_count:
+            self.rewind(target)
+        while not self.replay_toward(target, max_steps=1 << 20):
+            pass
+
+    def step_back(self) -> None:
+        self.go_to(self.sim.step_count - 1)
+
+    def _account(self, seconds: float) -> None:
+        self._compute_s += seconds
+        # A checkpoint costs a clone; spacing them by 20 clone-times keeps that under 5 %.
+        if self._compute_s >= max(self._replay_budget_s, 20 * self._clone_cost_s):
+            self._checkpoint()
+
+    def _checkpoint(self) -> None:
+        started = self._clock()
+        clone = self.sim.clone()
+        self._clone_cost_s = self._clock() - started
+        if self._checkpoints and self._checkpoints[-1][0] == self.sim.step_count:
+            self._checkpoints[-1] = (self.sim.step_count, clone)
+        else:
+            self._checkpoints.append((self.sim.step_count, clone))
+        self._compute_s = 0.0
+        if len(self._checkpoints) > self._capacity:
+            self._thin_older_half()
+
+    def _thin_older_half(self) -> None:
+        half = len(self._checkpoints) // 2
+        older = self._checkpoints[:half]
+        kept = older[:1] + older[2::2]  # always keep the start
+        self._checkpoints = kept + self._checkpoints[half:]
