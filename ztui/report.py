@@ -124,8 +124,8 @@ def _verdict_panel(snap: Snapshot, scenario: Scenario) -> Panel:
         head.append(f"  {snap.verdict.headline}")
     where = Text(f"step {snap.step:,}, tick {snap.tick:,} = {snap.sim_time_s:.2f} s simulated; ")
     where.append(_expect_text(snap, scenario))
-    lines = snap.verdict.explanation if snap.verdict else ()
-    chain = Text("\n".join(("  " if index == 0 else "  ← ") + line for index, line in enumerate(lines)))
+    # The chain arrives formatted: causes marked "<-" under what they explain.
+    chain = Text("\n".join("  " + line for line in (snap.verdict.explanation if snap.verdict else ())))
     title = f"{snap.scenario} (seed {snap.seed})"
     body = Group(head, where, Text(), Text("Why:", style="bold"), chain)
     return Panel(body, title=title, title_align="left")
@@ -173,22 +173,17 @@ def _allocators_table(snap: Snapshot) -> Table:
 
 
 def _threads_table(snap: Snapshot) -> Table:
+    # Why each thread is blocked is in the verdict's chain above (and in --json).
     table = Table(title="Threads", title_justify="left")
-    for column in ("tid", "name", "STAT", "wchan", "wmesg", "in", "why blocked"):
-        table.add_column(column)
+    for column in ("tid", "name", "STAT", "wmesg"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("wchan")
+    table.add_column("in")
     for thread in snap.threads:
         where = f"{thread.function} ({thread.progress})" if thread.progress else thread.function
-        table.add_row(
-            str(thread.tid),
-            thread.name,
-            thread.state,
-            thread.wchan,
-            thread.wmesg,
-            where,
-            thread.blocked_reason,
-        )
+        table.add_row(str(thread.tid), thread.name, thread.state, thread.wmesg, thread.wchan, where)
     return table
 
 
 def _pairs(values: dict) -> str:
-    return ", ".join(f"{name}={value}" for name, value in values.items())
+    return "\n".join(f"{name}={value}" for name, value in values.items())

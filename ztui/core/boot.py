@@ -57,7 +57,9 @@ def boot(sc: Scenario, seed: int) -> Kernel:
         file_read_ticks=ticks(sc.io.file_read_latency, hz),
         intr_rate=pages(sc.interrupt.rate),
         intr_hold_ticks=max(1, ticks(sc.interrupt.hold, hz)),
+        intr_consumer=consumer_tid(sc),
         livelock_ticks=max(1, ticks(sc.run.livelock_window, hz)),
+        quantum=max(1, sc.run.quantum),
         phases=phase_configs(sc, hz),
     )
     mitigations = frozenset(x.value for x in sc.allocators.mitigations)
@@ -86,6 +88,14 @@ def boot(sc: Scenario, seed: int) -> Kernel:
     setup_map_entries(k)
     setup_threads(k, sc)
     return k
+
+
+def consumer_tid(sc: Scenario) -> int:
+    """Thread ids: pagedaemon, emergpager, kmalloc_poller, em0, then the processes."""
+    names = [p.name for p in sc.process]
+    if sc.interrupt.consumer is None or sc.interrupt.consumer not in names:
+        return -1
+    return 4 + names.index(sc.interrupt.consumer)
 
 
 def setup_swap(k: Kernel, swap_pages: int) -> None:

@@ -42,8 +42,19 @@ def ithread(k: Kernel, t: Thread, f: Frame) -> int:
     return DONE
 
 
+def consumer_stalled(k: Kernel) -> bool:
+    tid = k.cfg.intr_consumer
+    return tid >= 0 and k.threads[tid].wmesg in ("pfault", "vmwait")
+
+
 def netisr_release(k: Kernel) -> None:
-    """Callout: receive buffers whose hold time is over go back to PQ_FREE."""
+    """Callout: receive buffers whose hold time is over go back to PQ_FREE.
+
+    A buffer waits in its socket until the consuming process reads it; a
+    process asleep in the fault path reads nothing.
+    """
+    if consumer_stalled(k):
+        return
     held = k.intr_held
     now = k.tick
     n = 0

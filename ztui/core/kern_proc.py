@@ -24,7 +24,7 @@ from .vm_page import (
     vm_paging_severe,
     vm_wait_pfault,
 )
-from .vm_pageout import charge, solo_room
+from .vm_pageout import charge, slice_room
 
 READ_CLUSTER = 32
 
@@ -122,7 +122,7 @@ def fault_batch(k: Kernel, t: Thread, ph: PhaseCfg, allowed: int) -> int:
     left = ph.pages - t.done if ph.pages >= 0 else 1 << 30
     if ph.op == "read":
         left = min(left, READ_CLUSTER - t.done % READ_CLUSTER)
-    return max(1, min(headroom, left, allowed, solo_room(k, t)))
+    return max(1, min(headroom, left, allowed, slice_room(k)))
 
 
 def vm_fault(k: Kernel, t: Thread, f: Frame, ph: PhaseCfg, allowed: int) -> int:

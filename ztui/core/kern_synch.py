@@ -85,7 +85,8 @@ def next_event_tick(k: Kernel) -> int:
         if best < 0 or io.done_tick < best:
             best = io.done_tick
     if k.intr_held:
-        r = k.intr_held[0][0]
+        # Due receive buffers wait for their reader; they are looked at every tick.
+        r = max(k.intr_held[0][0], k.tick + 1)
         if best < 0 or r < best:
             best = r
     return best

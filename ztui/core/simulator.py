@@ -123,8 +123,12 @@ class Simulator:
                 t = k.threads[tid]
                 if t.state != RUN:
                     raise ValueError(f"thread {tid} ({t.name}) is not runnable")
-            k.rr_last = t.tid
+            if t.tid != k.cur:
+                k.cur = t.tid
+                k.rr_last = t.tid
+                k.slice_left = k.cfg.quantum
             run_thread(k, t)
+            k.slice_left -= 1
         k.step += 1
         k.tick_steps += 1
         if k.log:
@@ -149,6 +153,10 @@ class Simulator:
         return self._verdict
 
     def _pick(self, ready: list[Thread], advance: bool) -> Thread:
+        """The running thread keeps the CPU for its slice; then round-robin or a seeded draw."""
+        k = self.k
+        if k.slice_left > 0 and k.cur >= 0 and k.threads[k.cur].state == RUN:
+            return k.threads[k.cur]
         if self.random:
             return pick_random(self.k, ready, advance)
         return pick_round_robin(self.k, ready)

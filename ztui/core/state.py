@@ -163,7 +163,9 @@ class Config:
     file_read_ticks: int
     intr_rate: int  # pages per second
     intr_hold_ticks: int
+    intr_consumer: int  # tid of the process reading the data, -1 for none
     livelock_ticks: int
+    quantum: int  # steps per time slice
     phases: tuple[tuple[PhaseCfg, ...], ...]  # per process, by pid order
 
 
@@ -179,6 +181,8 @@ class Kernel:
     tick_steps: int = 0  # steps taken in the current tick
     rng: int = 1  # xorshift64 state
     rr_last: int = -1  # round-robin cursor
+    cur: int = -1  # thread holding the CPU
+    slice_left: int = 0  # steps left in its time slice
     seq: int = 0  # queue enqueue order
     # vmstats counters
     free: int = 0

@@ -205,6 +205,13 @@ def explain(sim: Simulator, k: Kernel) -> VerdictView:
         lines = wait_chain(k, t)
         chain.append(lines[0] + (": " + "; ".join(lines[1:]) if len(lines) > 1 else ""))
         threads.append(t.name)
+    if k.intr_pages:
+        reader = k.cfg.intr_consumer
+        who = f"; their reader {k.threads[reader].name} waits in the fault path, so none are freed" if reader >= 0 else ""
+        chain.append(
+            f"em0 holds {k.intr_pages} pages of receive buffers (VM_ALLOC_INTERRUPT may drain PQ_FREE to 0){who}"
+        )
+        resources.append("em0")
     if k.swap_pager_full:
         chain.append("swap is full (swap_pager_full): the OOM killer needs the primary pager's loop to run")
         resources.append("swap")

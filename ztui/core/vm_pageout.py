@@ -51,18 +51,16 @@ PC_FUNCTION = {
 }
 
 
-def solo_room(k: Kernel, t: Thread) -> int:
-    """How many steps ``t`` may take at once: the rest of the tick if no other thread is runnable."""
-    for o in k.threads:
-        if o.state == "R" and o is not t:
-            return 1
-    return max(1, k.steps_per_tick * k.ncpus - k.tick_steps)
+def slice_room(k: Kernel) -> int:
+    """Steps the running thread may still take back to back: the rest of its slice and tick."""
+    return max(1, min(k.slice_left, k.steps_per_tick * k.ncpus - k.tick_steps))
 
 
 def charge(k: Kernel, n: int) -> None:
     """Count a run of n like actions as n steps (the dispatcher counts one)."""
     k.step += n - 1
     k.tick_steps += n - 1
+    k.slice_left -= n - 1
 
 
 def wakeup_distance(k: Kernel) -> int:
@@ -149,7 +147,7 @@ def scan_inactive(k: Kernel, t: Thread, f: Frame) -> int:
         return CONT
     start, count, flags, _ = obj.inactive[0]
     if not flags & DIRTY:  # clean: vm_page_cache()
-        n = min(count, f.a, f.b, solo_room(k, t), wakeup_distance(k))
+        n = min(count, f.a, f.b, slice_room(k), wakeup_distance(k))
         s, n, _ = dequeue_head(obj.inactive, n)
         enqueue(k, obj.cache, s, n, 0)
         k.inactive -= n
@@ -161,7 +159,7 @@ def scan_inactive(k: Kernel, t: Thread, f: Frame) -> int:
         vm_page_free_wakeup(k)
         return DONE
     if not flags & WINATCFLS and f.e == 0:  # second chance: requeue at the tail
-        n = min(count, f.b, solo_room(k, t))
+        n = min(count, f.b, slice_room(k))
         s, n, fl = dequeue_head(obj.inactive, n)
         enqueue(k, obj.inactive, s, n, fl | WINATCFLS)
         f.b -= n
@@ -205,7 +203,7 @@ def scan_active(k: Kernel, t: Thread, f: Frame) -> int:
         f.pc = CACHE
         return CONT
     start, count, flags, _ = obj.active[0]
-    n = min(count, f.b, solo_room(k, t), max(f.g, 1))
+    n = min(count, f.b, slice_room(k), max(f.g, 1))
     if flags & DIRTY:
         s, n, fl = dequeue_head(obj.active, n)
         enqueue(k, obj.inactive, s, n, fl)
@@ -238,7 +236,7 @@ def scan_cache(k: Kernel, t: Thread, f: Frame) -> int:
         n = min(
             k.cache - VM_CACHE_SCAN_MIN,
             max(th.v_free_target, th.v_free_min) - k.free,
-            solo_room(k, t),
+            slice_room(k),
         )
         for _ in range(n):
             take_oldest_cache_page(k)

@@ -138,6 +138,10 @@ class Interrupt:
     rate: Rate = Rate(0)
     # How long netisr holds a receive buffer before freeing it.
     hold: Duration = Duration(20_000)
+    # The process that reads the received data.  Its socket buffers are freed
+    # only while it is not itself waiting for memory (pfault/vmwait); None
+    # frees every buffer after ``hold``.
+    consumer: str | None = None
 
 
 @attrs.frozen
@@ -163,6 +167,9 @@ class Process:
 class Run:
     seed: int = 0
     scheduler: Scheduler = Scheduler.ROUND_ROBIN
+    # Time slice: steps a thread keeps the CPU before the scheduler picks
+    # again (it gives the CPU up earlier when it sleeps).
+    quantum: int = 64
     max_steps: int = 50_000_000
     max_time: Duration = Duration(300 * USEC)
     # Livelock: no page reaches PQ_FREE or PQ_CACHE, no process makes

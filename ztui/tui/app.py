@@ -10,6 +10,7 @@ frozen Snapshots.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections import deque
@@ -46,6 +47,7 @@ from ztui.tui.screens.text import ProblemsScreen, TextScreen, thread_details
 from ztui.tui.session import ScenarioEntry, Session, available_scenarios
 from ztui.tui.statusbar import Status, StatusBar
 from ztui.tui.themes import BUNDLED_THEMES, DEFAULT_THEME, VARIABLE_DEFAULTS, load_themes
+from ztui.tui.trace import SessionTrace
 
 # Run speeds in steps per second; the last one is "as fast as it goes".
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000, float("inf"))
@@ -76,9 +78,11 @@ class ZtuiApp(App[int]):
         seed: int | None = None,
         theme: str | None = None,
         keymap: dict[str, str] | None = None,
+        trace: SessionTrace | None = None,
     ) -> None:
         """``keymap`` None reads the user's keymap file (see ztui.tui.keymap)."""
         super().__init__()
+        self.trace = trace
         self.scenario_path = scenario_path
         self.seed = seed
         self.requested_theme = theme
@@ -95,6 +99,7 @@ class ZtuiApp(App[int]):
         self._mailbox: tuple[int, Snapshot] | None = None
         self._posted = False
         self._arrivals: deque[tuple[float, int]] = deque(maxlen=FRAME_RATE)  # (wall time, step), for steps/s
+        self._verdict_shown = False
 
     # -- building -----------------------------------------------------------
 
@@ -127,6 +132,8 @@ class ZtuiApp(App[int]):
         for problem in problems:
             self.notify(problem, title="Theme file not loaded", severity="error", timeout=10)
         wanted = self.requested_theme or DEFAULT_THEME
+        if wanted not in self.available_themes and f"ztui-{wanted}" in self.available_themes:
+            wanted = f"ztui-{wanted}"  # --theme light
         if wanted in self.available_themes:
             self.theme = wanted
         else:
@@ -161,6 +168,7 @@ class ZtuiApp(App[int]):
         self.session = session
         self.scenario_path = path
         self._generation += 1
+        self._record("open", 0, scenario=session.scenario.name, path=str(path), seed=session.sim.seed)
         self._show_current()
         return True
 
@@ -175,8 +183,12 @@ class ZtuiApp(App[int]):
         with self._sim_lock:
             pass  # the worker checks for cancellation under this lock before touching the simulator
         if self.mode != "paused":
-            self.mode = "paused"
-            self._show_current()
+            self._paused()
+
+    def _paused(self) -> None:
+        self.mode = "paused"
+        self._show_current()
+        self._record("pause", self.snapshot.step)
 
     def start(self, job: Job, mode: str) -> None:
         if self.session is None:
@@ -184,6 +196,7 @@ class ZtuiApp(App[int]):
         self.stop()
         self.mode = mode
         self._arrivals.clear()
+        self._record(mode, self.session.sim.step_count, **({"target": job.target} if isinstance(job, GoTo) else {}))
         self._drive(job, self._generation)
         self._update_status()
 
@@ -211,8 +224,7 @@ class ZtuiApp(App[int]):
 
     def on_run_ended(self, message: RunEnded) -> None:
         if message.generation == self._generation:
-            self.mode = "paused"
-            self._show_current()
+            self._paused()
 
     # -- showing ------------------------------------------------------------
 
@@ -222,6 +234,11 @@ class ZtuiApp(App[int]):
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
+        if (snapshot.verdict is not None) != self._verdict_shown:
+            self._verdict_shown = snapshot.verdict is not None
+            if snapshot.verdict is not None:
+                self._record("verdict", snapshot.step, verdict=snapshot.verdict.kind,
+                             headline=snapshot.verdict.headline)
         chain = Chain.of(snapshot.verdict)
         with self.batch_update():
             for pane in self.query(".pane"):
@@ -305,6 +322,7 @@ class ZtuiApp(App[int]):
             self.notify(f"The run has ended ({self.session.sim.verdict.kind}). {self._banner_hint()}.")
             return
         self.session.timeline.step(tid)
+        self._record("step", self.session.sim.step_count, tid=tid)
         self._show_current()
 
     def action_toggle_run(self) -> None:
@@ -327,6 +345,7 @@ class ZtuiApp(App[int]):
             self.notify("Already at step 0.")
             return
         self.session.timeline.step_back()
+        self._record("back", self.session.sim.step_count)
         self._show_current()
 
     def action_goto(self) -> None:
@@ -396,12 +415,23 @@ class ZtuiApp(App[int]):
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.control_keys(), str(keymap_path())))
 
+    def _record(self, kind: str, step: int, **fields: object) -> None:
+        if self.trace is not None:
+            self.trace.record(kind, step, **fields)
+
     def on_unmount(self) -> None:
         self.stop()
+        if self.trace is not None:
+            self.trace.close()
 
 
 def run_app(scenario_path: Path | None, seed: int | None, theme: str | None, trace: Path | None) -> int:
-    """Entry point for `ztui launch`; returns the exit code."""
-    app = ZtuiApp(scenario_path, seed=seed, theme=theme)
+    """Entry point for `ztui launch`; returns the exit code (2: the trace file cannot be written)."""
+    try:
+        session_trace = SessionTrace(trace) if trace is not None else None
+    except OSError as error:
+        print(f"ztui: cannot write the trace: {error}", file=sys.stderr)
+        return 2
+    app = ZtuiApp(scenario_path, seed=seed, theme=theme, trace=session_trace)
     app.run()
     return app.return_code or 0

@@ -50,10 +50,11 @@ class StatusBar(Widget):
             text.append(f" {s.progress:.0%}")
         if s.mode != "paused" and s.rate:
             text.append(f" {_rate(s.rate)} st/s")
-        text.append(f"  speed {s.speed}")
         if s.verdict:
             text.append("  verdict ")
             text.append(s.verdict.upper(), style=self.get_component_rich_style("status--verdict", partial=True))
+        if s.mode in ("paused", "run"):  # the speed the run key uses; meaningless flat out
+            text.append(f"  speed {s.speed}")
         return text
 
 

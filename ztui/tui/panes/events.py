@@ -86,20 +86,20 @@ class EventsPane(SnapshotPane, ScrollView, can_focus=True):
         self.filter = EventFilter()
         self._lines: list[_Line] = []
         self._wrap_width = 0
+        self._follow = True  # keep the newest event in view until the user scrolls up
 
     def show(self, snapshot: Snapshot | None, chain: Chain) -> None:
         if snapshot is None:
             self.log_ = EventLog()
             self._lines = []
         else:
-            following = self.scroll_y >= self.max_scroll_y
             before = len(self.log_.events)
             added = self.log_.merge(snapshot)
             if len(self.log_.events) < before + len(added):  # reset or aged out
                 self._drop_aged()
             if self._wrap_width:
                 self._lines += self._wrap([(s, e) for s, e in added if self.filter.accepts(e)])
-            self._sync_size(follow=following)
+            self._sync_size()
         super().show(snapshot, chain)
 
     def set_filter(self, event_filter: EventFilter) -> None:
@@ -107,13 +107,21 @@ class EventsPane(SnapshotPane, ScrollView, can_focus=True):
         described = event_filter.describe()
         self.border_title = f"{self.TITLE}: only {described}" if described else self.TITLE
         self._rewrap()
-        self._sync_size(follow=True)
+        self._follow = True
+        self._sync_size()
         self.refresh()
 
     def on_resize(self) -> None:
-        if self.size.width != self._wrap_width:
+        if self._text_width() != self._wrap_width:
             self._rewrap()
-            self._sync_size(follow=self.scroll_y >= self.max_scroll_y)
+            self._sync_size()
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self._follow = new_value >= self.max_scroll_y
+
+    def _text_width(self) -> int:
+        return self.size.width - 1  # the vertical scrollbar's column stays free
 
     def _drop_aged(self) -> None:
         first = self.log_.first_seq
@@ -123,7 +131,7 @@ class EventsPane(SnapshotPane, ScrollView, can_focus=True):
             self._lines = []
 
     def _rewrap(self) -> None:
-        self._wrap_width = self.size.width
+        self._wrap_width = self._text_width()
         self._lines = self._wrap([(s, e) for s, e in self.log_.events if self.filter.accepts(e)])
 
     def _wrap(self, events: list[tuple[int, EventView]]) -> list[_Line]:
@@ -135,10 +143,11 @@ class EventsPane(SnapshotPane, ScrollView, can_focus=True):
                 lines.append(_Line(seq, prefix, body, event))
         return lines
 
-    def _sync_size(self, follow: bool) -> None:
+    def _sync_size(self) -> None:
         self.virtual_size = Size(self._wrap_width, len(self._lines))
-        if follow:
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
+        if self._follow:
+            # force: the scrollbars are only re-evaluated at the next layout.
+            self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
