@@ -220,3 +220,99 @@ def test_launch_refuses_a_bad_scenario_before_starting_the_app(tmp_path, fake_ap
     assert result.exit_code == 2
     assert result.output.startswith(f'{path}: machine.physmem: found "4x"; expected a size')
     assert fake_app == []
+
+
+# --- run --------------------------------------------------------------------------------------
+
+# The teaching case, inline: two processes fill 8 MiB while SWAPMETA is on
+# kmalloc_obj; the pagedaemon ends up holding part of a 32-page slab.
+WEDGED = """\
+[machine]
+physmem = "8m"
+swap = "8m"
+
+[allocators]
+swapmeta = "kmalloc_obj"
+
+[[process]]
+name = "hog"
+phases = [{op = "alloc", pages = "5m"}, {op = "churn", pages = "4m"}, {op = "exit"}]
+
+[[process]]
+name = "builder"
+phases = [{op = "alloc", pages = "4m"}, {op = "exit"}]
+
+[run]
+livelock_window = "10s"
+"""
+
+
+def test_run_json_is_one_object_with_the_documented_keys(tmp_path):
+    path = write(tmp_path, "wedged.toml", WEDGED + '[expect]\nverdict = "livelock"\n')
+    result = invoke("run", str(path), "--json")
+    assert result.exit_code == 0
+    report = json.loads(result.output)
+    assert report["verdict"] == "livelock"
+    assert report["scenario"] == "wedged"
+    assert report["seed"] == 0
+    assert report["expect"] == {"verdict": "livelock", "events": [], "met": True}
+    assert report["step"] > 0
+    assert report["sim_time_s"] == report["tick"] / 100
+    assert report["explanation"] and all(isinstance(line, str) for line in report["explanation"])
+    assert report["vmstats"]["v_free_min"] == 74  # 8 MiB: 2048 pages
+    assert report["vmstats"]["v_free_count"] >= 0
+    assert report["allocators"]["SWAPMETA"]["kind"] == "kmalloc_obj"
+    assert report["allocators"]["SWAPMETA"]["geometry"]["objects_per_slab"] == 398
+    assert report["allocators"]["MAP ENTRY"]["kind"] == "zalloc"
+    names = [thread["name"] for thread in report["threads"]]
+    assert {"pagedaemon", "hog", "builder"} <= set(names)
+    assert set(report["threads"][0]) >= {"name", "state", "wchan", "wmesg", "function"}
+    assert report["events"][-1]["subsystem"] == "verdict"
+
+
+def test_run_exits_1_when_the_verdict_is_not_the_expected_one(tmp_path):
+    path = write(tmp_path, "wedged.toml", WEDGED + '[expect]\nverdict = "ok"\n')
+    result = invoke("run", str(path), "--quiet")
+    assert result.exit_code == 1
+    assert result.output.startswith("LIVELOCK  step ")
+    assert result.output.rstrip().endswith("expected ok")
+
+
+def test_run_without_expect_exits_0_and_explains(tmp_path):
+    result = invoke("run", str(write(tmp_path, "wedged.toml", WEDGED)))
+    assert result.exit_code == 0
+    assert "LIVELOCK" in result.output
+    assert "Why:" in result.output
+    assert "kmem_slab_alloc" in result.output
+    assert "v_interrupt_free_min" in result.output  # the thresholds table
+
+
+def test_run_limits_and_seed_from_the_command_line(tmp_path):
+    path = write(tmp_path, "wedged.toml", WEDGED + '[expect]\nverdict = "livelock"\n')
+    result = invoke("run", str(path), "--json", "--max-steps", "100", "--seed", "9")
+    assert result.exit_code == 1  # stopped before the livelock could form
+    report = json.loads(result.output)
+    assert report["verdict"] == "ok"
+    assert 100 <= report["step"] < 1000
+    assert report["seed"] == 9
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--max-time", "5x"], "Invalid value for --max-time: '5x': expected a duration"),
+        (["--max-steps", "0"], "Invalid value for '--max-steps'"),
+        (["--seed", "x"], "Invalid value for '--seed'"),
+    ],
+)
+def test_run_bad_options(tmp_path, args, message):
+    result = invoke("run", str(write(tmp_path, "wedged.toml", WEDGED)), *args)
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_run_bad_scenario(tmp_path):
+    path = write(tmp_path, "bad.toml", WEDGED.replace('"kmalloc_obj"', '"slab"'))
+    result = invoke("run", str(path))
+    assert result.exit_code == 2
+    assert result.output == f'{path}: allocators.swapmeta: found "slab"; one of "zalloc", "kmalloc_obj"\n'

@@ -273,6 +273,7 @@ def test_unknown_verdict_and_event(tmp_path):
         ("[machine]\nncpus = 0\n", "machine.ncpus: found 0; allowed: 1 to 64"),
         ("[machine]\nncpus = 65\n", "machine.ncpus: found 65; allowed: 1 to 64"),
         ("[machine]\nhz = 5000\n", "machine.hz: found 5000; allowed: 10 to 1000"),
+        ("[machine]\nsteps_per_tick = 0\n", "machine.steps_per_tick: found 0; must be at least 1"),
         ('[run]\nmax_time = "0s"\n', "run.max_time: found 0; must be more than zero"),
         ("[run]\nmax_steps = 0\n", "run.max_steps: found 0; must be at least 1"),
         ("[allocators]\nkmslab_cache = -1\n", "allocators.kmslab_cache: found -1; must be at least 0"),
@@ -303,6 +304,11 @@ def test_threshold_override_cannot_be_negative(tmp_path):
 def test_physmem_too_small_for_its_own_thresholds(tmp_path):
     problem = only_problem(tmp_path, '[machine]\nphysmem = "1m"\n' + PROCESS)
     assert problem == "machine.physmem: threshold order broken: v_paging_target2 (325) must be below v_page_count (256)"
+
+
+def test_interrupt_consumer_names_a_process(tmp_path):
+    problem = only_problem(tmp_path, '[interrupt]\nconsumer = "hgo"\n' + PROCESS)
+    assert problem == 'interrupt.consumer: found "hgo" (did you mean "hog"?); the name of a [[process]]: "hog"'
 
 
 # --- processes and phases ------------------------------------------------------------

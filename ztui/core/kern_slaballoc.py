@@ -66,7 +66,6 @@ def kmem_slab_alloc(k: Kernel, t: Thread, f: Frame) -> int:
         k.wired += 1
         return DONE
     k.slab_pages += KMALLOC_SLAB_PAGES
-    k.wired -= KMALLOC_SLAB_PAGES  # now counted as slab pages, not as pages being assembled
     vm_map_entry_release(k, t.cpu, f.d)
     k.progress_tick = k.tick
     emit(k, t, "kmalloc", f"kmem_slab_alloc: slab for {TYPE_NAMES[f.b]} complete (32 pages)")

@@ -253,4 +253,5 @@ class Kernel:
             + self.active
             + self.wired
             + self.dma
+            + self.pageout_reserve
         )

@@ -130,6 +130,9 @@ def vm_page_alloc(k: Kernel, t: Thread | None, req: int) -> bool:
         if req & VM_ALLOC_NORMAL and k.cache > 0:
             reclaim_cache_page(k)
             continue
+        if k.pageout_reserve and t is not None and is_pager(t):
+            k.pageout_reserve -= 1  # mitigation "pageout-reserve"
+            return True
         k.vm_pageout_deficit += 1
         pagedaemon_wakeup(k, t)
         return False
@@ -161,6 +164,10 @@ def reclaim_cache_page(k: Kernel) -> None:
 def vm_page_free_toq(k: Kernel, n: int = 1) -> None:
     """vm_page_free_toq(): ``n`` pages enter PQ_FREE (counted by the caller's queue)."""
     k.free += n
+    if k.pageout_reserve < k.pageout_reserve_max and k.free >= k.th.v_free_min:
+        refill = min(k.pageout_reserve_max - k.pageout_reserve, k.free - k.th.v_free_min)
+        k.pageout_reserve += refill
+        k.free -= refill
     vm_page_free_wakeup(k)
 
 

@@ -37,6 +37,7 @@ from ztui.scenario.model import (
     Allocators,
     Duration,
     Expect,
+    Interrupt,
     Machine,
     Phase,
     PhaseOp,
@@ -395,6 +396,9 @@ def _rule_problems(sections: dict, failed: set[KeyPath]) -> list[Problem]:
     problems += _allocator_problems(parts["allocators"])
     for index, process in _present(parts["process"]):
         problems += _process_problems(("process", index), process)
+    # The consumer names a process: judge it once every process name is known.
+    if not _overlaps(("process",), failed):
+        problems += _consumer_problems(parts["interrupt"], parts["process"])
     problems += _run_problems(parts["run"])
     problems += _expect_problems(parts["expect"])
     if parts["name"] == "" and "name" in sections:
@@ -421,6 +425,7 @@ def _machine_problems(machine: Machine) -> list[Problem]:
         problems.append(_bad(("machine", "swap"), swap, f"the model holds at most {format_size(SWAP_MAX)}"))
     problems += _in_range(("machine", "ncpus"), machine.ncpus, NCPUS_MIN, NCPUS_MAX)
     problems += _in_range(("machine", "hz"), machine.hz, HZ_MIN, HZ_MAX)
+    problems += _in_range(("machine", "steps_per_tick"), machine.steps_per_tick, 1, None)
     # The defaults documented on Machine: vm_dma_reserved and a rough kernel size.
     dma = machine.dma_reserved if machine.dma_reserved is not None else min(128 * MiB, machine.physmem // 16)
     wired = machine.kernel_wired if machine.kernel_wired is not None else machine.physmem // 16
@@ -507,6 +512,16 @@ def _unused(where: KeyPath, value, op: PhaseOp, takers: tuple[PhaseOp, ...]) -> 
         return []
     names = ", ".join(f'"{taker.value}"' for taker in takers)
     return [_bad(where, f'{where[-1]} on "{op.value}"', f"only {names} take {where[-1]}")]
+
+
+def _consumer_problems(interrupt: Interrupt, processes: tuple[Process, ...]) -> list[Problem]:
+    names = [process.name for process in processes]
+    if interrupt.consumer is None or interrupt.consumer in names:
+        return []
+    quoted = ", ".join(json.dumps(name) for name in names)
+    allowed = f"the name of a [[process]]: {quoted}" if names else "there is no [[process]] to name"
+    found = json.dumps(interrupt.consumer) + _did_you_mean(interrupt.consumer, names)
+    return [_bad(("interrupt", "consumer"), found, allowed)]
 
 
 def _run_problems(run: Run) -> list[Problem]:

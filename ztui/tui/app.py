@@ -249,12 +249,12 @@ class ZtuiApp(App[int]):
 
     def _retitle_allocator_panes(self, snapshot: Snapshot) -> None:
         """Which allocator backs each zone is the point of the experiment: keep it in the titles."""
-        self.query_one(SlabsPane).border_title = f"{SlabsPane.TITLE}: SWAPMETA on {snapshot.swapmeta.kind}"
-        self.query_one(MapEntryPane).border_title = f"{MapEntryPane.TITLE}: MAP ENTRY on {snapshot.mapentry.zone.kind}"
+        self.query_one(SlabsPane).border_title = f"{SlabsPane.TITLE}: {snapshot.swapmeta.kind}"
+        self.query_one(MapEntryPane).border_title = f"{MapEntryPane.TITLE}: {snapshot.mapentry.zone.kind}"
 
     def _banner_hint(self) -> str:
         keys = self.control_keys()
-        return f"{keys['explain']} explains, {keys['back']} steps back, {keys['reload']} starts again"
+        return f"{keys['explain']} explains · {keys['back']} steps back · {keys['reload']} starts again"
 
     def _update_status(self) -> None:
         snap = self.snapshot

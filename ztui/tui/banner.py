@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.console import Group
 from rich.text import Text
 from textual.widget import Widget
 
@@ -29,23 +30,23 @@ class VerdictBanner(Widget):
             self.set_class(verdict is not None and verdict.kind == kind, f"-{kind}")
         self.refresh(layout=True)
 
-    def render(self) -> Text:
+    def render(self) -> Group:
+        """The kind and where to look next first: the banner is cut to fit small terminals."""
         v = self.verdict
         if v is None:
-            return Text()
+            return Group()
         dim = self.get_component_rich_style("banner--dim", partial=True)
-        text = Text()
-        text.append(f" {v.kind.upper()} ", style=self.get_component_rich_style("banner--kind", partial=True))
-        text.append(f" step {v.step}, t={seconds(v.tick, self.hz)}: ", style=dim)
-        text.append(v.headline)
-        for number, line in enumerate(v.explanation, 1):
-            text.append(f"\n {number}. {line}")
+        header = Text(no_wrap=True, overflow="ellipsis")
+        header.append(f" {v.kind.upper()} ", style=self.get_component_rich_style("banner--kind", partial=True))
+        header.append(f" step {v.step}, t={seconds(v.tick, self.hz)}   ")
+        header.append(self.hint, style=dim)
         chain = []
         if v.threads:
             chain.append("threads " + ", ".join(v.threads))
         if v.resources:
             chain.append("resources " + ", ".join(v.resources))
+        lines = [header, Text(v.headline)]
+        lines += [Text(f" {line}", no_wrap=True, overflow="ellipsis") for line in v.explanation]
         if chain:
-            text.append("\n In the chain (highlighted): " + "; ".join(chain), style=dim)
-        text.append(f"\n {self.hint}", style=dim)
-        return text
+            lines.append(Text("Highlighted: " + "; ".join(chain), style=dim, no_wrap=True, overflow="ellipsis"))
+        return Group(*lines)

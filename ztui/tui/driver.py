@@ -73,13 +73,12 @@ class GoTo:
 
     def __init__(self, target: int) -> None:
         self.target = target
-        self._rewound = False
+        self._started = False
 
     def advance(self, timeline: Timeline, max_steps: int) -> bool:
-        if not self._rewound:
-            if self.target < timeline.step_count:
-                timeline.rewind(self.target)
-            self._rewound = True
+        if not self._started:
+            timeline.start_trip(self.target)
+            self._started = True
         return timeline.replay_toward(self.target, max_steps)
 
     def steps_due(self, now: float) -> int | None:

@@ -36,25 +36,26 @@ class StatusBar(Widget):
             self.refresh()
 
     def render(self) -> Text:
+        """Most important first: a narrow terminal cuts the end of the line."""
         s = self.status
         key = self.get_component_rich_style("status--key", partial=True)
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(f" {s.scenario or 'no scenario'}", style=key)
-        if s.seed is not None:
-            text.append(f"  seed {s.seed}")
         text.append("  step ")
         text.append(str(s.step), style=key)
         text.append(f"  t={s.time}")
+        if s.verdict:
+            text.append("  ")
+            text.append(f" {s.verdict.upper()} ", style=self.get_component_rich_style("status--verdict", partial=True))
         text.append(f"  {MODE_MARK.get(s.mode, '')} {s.mode}")
         if s.mode == "fast-forward" and s.progress is not None:
             text.append(f" {s.progress:.0%}")
         if s.mode != "paused" and s.rate:
             text.append(f" {_rate(s.rate)} st/s")
-        if s.verdict:
-            text.append("  verdict ")
-            text.append(s.verdict.upper(), style=self.get_component_rich_style("status--verdict", partial=True))
         if s.mode in ("paused", "run"):  # the speed the run key uses; meaningless flat out
             text.append(f"  speed {s.speed}")
+        if s.seed is not None:
+            text.append(f"  seed {s.seed}")
         return text
 
 

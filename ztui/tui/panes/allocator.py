@@ -15,11 +15,12 @@ ZALLOC_SHOWN = ("zfreecnt", "zfreemin", "zpagecount", "zpagemax")
 
 def allocator_rows(pane: SnapshotPane, view: AllocatorView, width: int) -> list[Row]:
     if view.kind == "kmalloc_obj":
-        rows = kmalloc_obj_rows(pane, view, width)
-    else:
-        rows = zalloc_rows(pane, view, width)
-    rows += [Row(assembly_text(pane, a, width), 0) for a in view.assembling]
-    return rows
+        return kmalloc_obj_rows(pane, view, width)
+    return zalloc_rows(pane, view, width)
+
+
+def assembly_rows(pane: SnapshotPane, view: AllocatorView, width: int) -> list[Row]:
+    return [Row(assembly_text(pane, a, width), 0) for a in view.assembling]
 
 
 def header_text(pane: SnapshotPane, view: AllocatorView) -> Text:
@@ -40,7 +41,7 @@ def kmalloc_obj_rows(pane: SnapshotPane, view: AllocatorView, width: int) -> lis
     by_list: dict[str, list[SlabView]] = {}
     for slab in view.slabs:
         by_list.setdefault(slab.where, []).append(slab)
-    for where, rank in (("active", 0), ("alternate", 1)):
+    for where, rank in (("active", 0), ("alternate", 2)):
         slabs = by_list.get(where) or []
         if slabs:
             rows.append(Row(slab_text(pane, where, slabs[0], width), rank))
@@ -49,12 +50,13 @@ def kmalloc_obj_rows(pane: SnapshotPane, view: AllocatorView, width: int) -> lis
     counts = Text("lists ", style=pane.style("label"))
     for name in ("partial", "full", "empty"):
         counts.append(f"{name} {len(by_list.get(name, []))}  ")
-    rows.append(Row(counts, 0))
+    rows.append(Row(counts, 1))
     blank_style = pane.style("chain") if "gd_kmslab" in pane.chain.resources else pane.style("label")
     blank = Text("gd_kmslab ", style=blank_style)
     blank.append(f"{view.blank_slabs} blank slab{'s' if view.blank_slabs != 1 else ''}",
                  style=pane.style("bad" if view.blank_slabs == 0 else "good"))
     rows.append(Row(blank, 0))
+    rows += assembly_rows(pane, view, width)
     # With room to spare, every slab on the global lists, with its occupancy.
     for name in ("partial", "full", "empty"):
         for slab in by_list.get(name, []):
@@ -89,6 +91,7 @@ def zalloc_rows(pane: SnapshotPane, view: AllocatorView, width: int) -> list[Row
     pages.append(bar(ratio(mapped, limit), max(width - 6 - len(numbers), 3)),
                  style=pane.style("bad" if limit and mapped >= limit else "good"))
     rows.append(Row(pages, 0))
+    rows += assembly_rows(pane, view, width)
     others = [f"{k} {v}" for k, v in state.items() if k not in ZALLOC_SHOWN]
     if others:
         rows.append(Row(Text("  ".join(others), style=pane.style("dim")), 5))

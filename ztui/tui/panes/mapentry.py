@@ -20,8 +20,8 @@ class MapEntryPane(LinePane):
         for cpu in view.cpus:
             text = Text(f"cpu{cpu.cpu} ", style=self.style("label"))
             text.append("gd_vme_avail ", style=avail_style)
-            text.append(f"{cpu.gd_vme_avail:<5}", style=self.style("bad" if cpu.gd_vme_avail < 4 else "good"))
-            text.append(f" base {cpu.gd_vme_base}  cushion {cpu.cushion}")
+            text.append(str(cpu.gd_vme_avail), style=self.style("bad" if cpu.gd_vme_avail < 4 else "good"))
+            text.append(f" base {cpu.gd_vme_base} cushion {cpu.cushion}")
             rows.append(Row(text, 0 if cpu.cpu == 0 else 2))
         # The zone's own rows matter less here than the per-CPU cache above them.
         rows += [attrs.evolve(row, rank=row.rank + 1) for row in allocator_rows(self, view.zone, width)]

@@ -110,8 +110,8 @@ class Columns:
 
     def __init__(self, width: int, hz: int) -> None:
         self.hz = hz
-        self.name = 12
-        self.wmesg = 8
+        self.name = 11
+        self.wmesg = 7
         fixed = 2 + self.name + 2 + self.wmesg  # mark, name, state, wmesg
         spare = max(width - fixed, 10)
         self.slept = 8 if spare >= 34 else 0

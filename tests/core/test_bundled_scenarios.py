@@ -1,0 +1,45 @@
+"""Every bundled scenario ends with the verdict its author expects.
+
+The verdicts come from the model's mechanics: nothing in the core knows
+any scenario by name.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from ztui.core.simulator import Simulator
+from ztui.scenario.load import load_scenario
+
+SCENARIOS = sorted((Path(__file__).parents[2] / "ztui" / "scenarios").glob("*.toml"))
+
+
+def test_the_bundle_has_the_scenarios_the_issues_ask_for():
+    names = {p.stem for p in SCENARIOS}
+    assert {
+        "seed-2g-chrome-buildkernel",
+        "swapmeta-kmalloc-obj-churn",
+        "swapmeta-zalloc-churn",
+        "mapentry-kmalloc-obj",
+        "teach-swapmeta-kmalloc-obj",
+        "teach-swapmeta-zalloc",
+    } <= names
+    assert sum(n.startswith("swapmeta-kmalloc-obj-") and n != "swapmeta-kmalloc-obj-churn" for n in names) >= 3
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_bundled_scenario_reaches_its_expected_verdict(path):
+    scenario = load_scenario(path)
+    assert scenario.expect.verdict is not None, "every bundled scenario states what it expects"
+    assert Path(path).read_text().startswith("#"), "every bundled scenario opens with a comment block"
+    sim = Simulator.from_scenario(scenario, log=False)
+    verdict = sim.run()
+    assert verdict.kind == scenario.expect.verdict.value, verdict.headline
+
+
+def test_teaching_scenarios_reach_their_verdict_within_a_few_thousand_steps():
+    for path in SCENARIOS:
+        if path.stem.startswith("teach-"):
+            sim = Simulator.from_scenario(load_scenario(path), log=False)
+            sim.run()
+            assert sim.step_count < 20000, (path.stem, sim.step_count)

@@ -1,0 +1,70 @@
+"""Time travel: checkpoints plus deterministic replay give back the exact earlier state."""
+
+from __future__ import annotations
+
+from ztui.core.simulator import Simulator
+from ztui.scenario.load import load_scenario
+from ztui.tui.timeline import Timeline
+
+from tui_support import DEFAULT
+
+
+def fresh_sim() -> Simulator:
+    return Simulator.from_scenario(load_scenario(DEFAULT))
+
+
+def test_step_back_restores_the_exact_previous_state():
+    # A step() may apply a batch of like steps; stepping back returns to where the last one began.
+    timeline = Timeline(fresh_sim(), replay_budget_s=0.01)
+    seen = []
+    for _ in range(40):
+        seen.append((timeline.step_count, timeline.sim.state_hash()))
+        timeline.step()
+    assert timeline.step_count > 40, "no batched steps: a weak test"
+    for step, digest in reversed(seen[-12:]):
+        timeline.step_back()
+        assert (timeline.step_count, timeline.sim.state_hash()) == (step, digest)
+
+
+def test_go_to_replays_the_users_scheduling_choices():
+    timeline = Timeline(fresh_sim(), replay_budget_s=1.0)  # only the start is a checkpoint
+    timeline.advance(20)
+    chosen = timeline.sim.runnable()[-1]  # not the thread round-robin would pick
+    timeline.step(chosen)
+    timeline.advance(30)
+    target, expected = timeline.step_count, timeline.sim.state_hash()
+    timeline.go_to(5)
+    assert timeline.step_count <= 5
+    timeline.go_to(target)
+    assert timeline.sim.state_hash() == expected
+
+    scheduler_only = fresh_sim()
+    scheduler_only.run(max_steps=target)
+    assert scheduler_only.state_hash() != expected, "the choice made no difference: a weak test"
+
+
+def test_going_back_then_stepping_forgets_the_old_future():
+    timeline = Timeline(fresh_sim(), replay_budget_s=0.0)
+    for _ in range(3):
+        timeline.step()
+    here = timeline.step_count
+    timeline.step(timeline.sim.runnable()[-1])
+    timeline.go_to(here)
+    timeline.step()  # the scheduler's pick this time, not the recorded choice
+    assert all(step <= timeline.step_count for step in timeline.checkpoint_steps)
+    twin = fresh_sim()
+    for _ in range(4):
+        twin.step()
+    assert timeline.sim.state_hash() == twin.state_hash()
+
+
+def test_checkpoints_stay_bounded_and_keep_the_start():
+    timeline = Timeline(fresh_sim(), replay_budget_s=0.0, capacity=8)
+    for _ in range(100):
+        timeline.step()
+    steps = timeline.checkpoint_steps
+    assert len(steps) <= 8
+    assert steps[0] == 0 and steps[-1] == timeline.step_count
+    assert list(steps) == sorted(steps)
+    timeline.go_to(3)
+    assert timeline.step_count == 3
