@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from ztui.scenario.bundled import SCENARIO_DIR, default_scenario_path
+from pathlib import Path
+
+from ztui.scenario.bundled import default_scenario_path
 from ztui.tui.app import ZtuiApp
 
 DEFAULT = default_scenario_path()
-LONG = SCENARIO_DIR / "swapmeta-kmalloc-obj-churn.toml"  # 2 GiB: runs for seconds, for interrupting
+# Runs for minutes without a verdict: for stopping runs and measuring rates.
+LONG = Path(__file__).resolve().parent.parent / "data" / "tui-long-churn.toml"
 SIZE = (100, 30)
 
 

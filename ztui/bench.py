@@ -1,0 +1,77 @@
+"""`ztui bench`: throughput figures, medians of repeated runs in one process.
+
+The core figure is the one issue 2 sets targets for: simulated kernel steps
+per second and the wall time to the verdict on the 2 GiB SWAPMETA-on-
+kmalloc_obj churn scenario, beside a plain SimPy model (one Container,
+get/put/timeout) measured in the same run.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Callable
+
+from ztui.core.simulator import Simulator
+from ztui.scenario.bundled import resolve_scenario
+from ztui.scenario.load import load_scenario
+
+CORE_SCENARIO = "swapmeta-kmalloc-obj-churn"
+
+
+def median_of(runs: int, fn: Callable[[], dict]) -> dict:
+    results = [fn() for _ in range(runs)]
+    return {
+        key: statistics.median(r[key] for r in results) if isinstance(v, (int, float)) else v
+        for key, v in results[0].items()
+    }
+
+
+def core_run(scenario_name: str = CORE_SCENARIO) -> dict:
+    scenario = load_scenario(resolve_scenario(scenario_name))
+    sim = Simulator.from_scenario(scenario, log=False)
+    calls = 0
+    t0 = time.perf_counter()
+    while sim.step():
+        calls += 1
+    wall = time.perf_counter() - t0
+    return {
+        "scenario": scenario_name,
+        "verdict": sim.verdict.kind,
+        "steps": sim.step_count,
+        "step_calls": calls,
+        "sim_time_s": sim.tick / sim.hz,
+        "wall_s": wall,
+        "steps_per_s": sim.step_count / wall,
+    }
+
+
+def simpy_run(events: int = 300_000) -> dict:
+    """A plain SimPy model: producers put, consumers get, both time out."""
+    import simpy
+
+    env = simpy.Environment()
+    pool = simpy.Container(env, capacity=1000, init=500)
+
+    def producer():
+        while True:
+            yield pool.put(1)
+            yield env.timeout(1)
+
+    def consumer():
+        while True:
+            yield pool.get(1)
+            yield env.timeout(1)
+
+    for _ in range(4):
+        env.process(producer())
+        env.process(consumer())
+    t0 = time.perf_counter()
+    for _ in range(events):
+        env.step()
+    wall = time.perf_counter() - t0
+    return {"events": events, "wall_s": wall, "events_per_s": events / wall}
+
+
+def bench_core(runs: int = 3) -> dict:
+    return {"ztui": median_of(runs, core_run), "simpy": median_of(runs, simpy_run)}
