@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from pathlib import Path
 
 from ztui.scenario.bundled import default_scenario_path
@@ -22,3 +24,13 @@ def make_app(path=DEFAULT, **kwargs) -> ZtuiApp:
 def pane_text(widget) -> str:
     """What a line-API pane shows right now, as plain text."""
     return "\n".join(widget.render_line(y).text for y in range(widget.size.height))
+
+
+def pilot_test(test):
+    """Run an async Pilot test with asyncio.run (the suite has no async pytest plugin)."""
+
+    @functools.wraps(test)
+    def run(*args, **kwargs):
+        return asyncio.run(test(*args, **kwargs))
+
+    return run

@@ -96,8 +96,13 @@ def wait_chain(k: Kernel, t: Thread) -> list[str]:
     th = k.th
     names = [f.fn for f in t.frames]
     lines = []
-    sleeping = f"sleeps on {t.wchan or 'a timer'} (wmesg {t.wmesg or '-'})" if t.state != RUN else "is runnable"
-    lines.append(f"{t.name} {sleeping} in {innermost(k, t)}")
+    if t.state != RUN:
+        doing = f"sleeps on {t.wchan or 'a timer'} (wmesg {t.wmesg or '-'}) in {innermost(k, t)}"
+    elif t.timed_out:
+        doing = f"woke from a timed sleep (vm_wait's 1 s) and retries in {innermost(k, t)}"
+    else:
+        doing = f"is runnable in {innermost(k, t)}"
+    lines.append(f"{t.name} {doing}")
     for f in reversed(t.frames):
         if f.fn == "kmem_slab_alloc":
             lines.append(
@@ -215,6 +220,9 @@ def explain(sim: Simulator, k: Kernel) -> VerdictView:
     if k.swap_pager_full:
         chain.append("swap is full (swap_pager_full): the OOM killer needs the primary pager's loop to run")
         resources.append("swap")
+    busy = sum(c for obj in k.objects.values() for _, c in obj.busy)
+    if busy:
+        chain.append(f"{busy} dirty pages are soft-busied in pageout clusters whose swblocks are not built; each pager holds a pbuf")
     held = sum(assembling_pages(t) for t in k.threads)
     if held:
         chain.append(f"{held} pages are held by unfinished slab/zone refills")
