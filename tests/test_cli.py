@@ -204,9 +204,9 @@ def fake_app(monkeypatch):
 def test_launch_passes_the_scenario_to_the_app(tmp_path, fake_app):
     path = write(tmp_path, "good.toml", GOOD)
     trace = tmp_path / "out.trace"
-    result = invoke("launch", str(path), "--seed", "3", "--theme", "light", "--trace", str(trace))
+    result = invoke("launch", str(path), "--seed", "3", "--theme", "ztui-light", "--trace", str(trace))
     assert result.exit_code == 0
-    assert fake_app == [(path, 3, "light", trace)]
+    assert fake_app == [(path, 3, "ztui-light", trace)]
 
 
 def test_launch_without_a_scenario_leaves_the_choice_to_the_app(fake_app):

@@ -276,6 +276,7 @@ def test_unknown_verdict_and_event(tmp_path):
         ("[machine]\nsteps_per_tick = 0\n", "machine.steps_per_tick: found 0; must be at least 1"),
         ('[run]\nmax_time = "0s"\n', "run.max_time: found 0; must be more than zero"),
         ("[run]\nmax_steps = 0\n", "run.max_steps: found 0; must be at least 1"),
+        ("[run]\nquantum = 0\n", "run.quantum: found 0; must be at least 1"),
         ("[allocators]\nkmslab_cache = -1\n", "allocators.kmslab_cache: found -1; must be at least 0"),
         ('name = ""\n', 'name: found ""; leave name out to use the file name'),
     ],

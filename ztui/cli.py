@@ -21,7 +21,7 @@ from ztui.core.vmstats import PAGE_SIZE, THRESHOLD_NAMES, compute_thresholds
 from ztui.scenario.bundled import bundled_scenarios, resolve_scenario
 from ztui.scenario.errors import InvalidValue, ScenarioError
 from ztui.scenario.load import load_scenario
-from ztui.scenario.model import Scenario
+from ztui.scenario.model import USEC, Scenario
 from ztui.scenario.units import format_size, parse_duration, parse_size
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_BAD_INPUT = 0, 1, 2
@@ -177,7 +177,7 @@ def run(
 @main.command()
 @click.argument("scenario", required=False, metavar="[SCENARIO]")
 @click.option("--seed", type=int, help="PRNG seed; overrides [run] seed.")
-@click.option("--theme", metavar="NAME", help="A theme from ztui/themes.")
+@click.option("--theme", metavar="NAME", help="A TUI theme, e.g. ztui-dark, ztui-light, ztui-amber.")
 @click.option("--trace", type=click.Path(dir_okay=False, path_type=Path), help="Record the session to FILE.")
 def launch(scenario: str | None, seed: int | None, theme: str | None, trace: Path | None) -> None:
     """Open a scenario in the TUI and step through it.
@@ -189,7 +189,7 @@ def launch(scenario: str | None, seed: int | None, theme: str | None, trace: Pat
     Examples:
       ztui launch
       ztui launch mapentry-kmalloc-obj --seed 3
-      ztui launch my-test.toml --theme light
+      ztui launch my-test.toml --theme ztui-light
     """
     # Report bad input here, before the TUI takes over the screen.
     path = _load_or_exit(scenario)[0] if scenario is not None else None
@@ -231,7 +231,7 @@ def _run_to_verdict(sim, scenario: Scenario, progress: bool) -> None:
         return
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    limit_s = scenario.run.max_time / 1_000_000
+    limit_s = scenario.run.max_time / USEC
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),

@@ -526,6 +526,7 @@ def _consumer_problems(interrupt: Interrupt, processes: tuple[Process, ...]) -> 
 
 def _run_problems(run: Run) -> list[Problem]:
     problems = _in_range(("run", "max_steps"), run.max_steps, 1, None)
+    problems += _in_range(("run", "quantum"), run.quantum, 1, None)
     for name in ("max_time", "livelock_window"):
         if getattr(run, name) == 0:
             problems.append(_bad(("run", name), "0", "must be more than zero"))

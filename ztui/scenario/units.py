@@ -25,6 +25,8 @@ TiB = 1024 * GiB
 
 @attrs.frozen
 class QuantityKind:
+    """How one kind of quantity is written, for parsing and for error messages."""
+
     name: str  # "size", "duration" or "rate"
     forms: str  # the accepted spellings, for error messages
     base: str  # the base unit the result counts
