@@ -28,9 +28,10 @@ CONFIG_NAMES = ("v_page_count", "vm_max_launder", "v_dma_pages")
 
 
 def expectation_met(snap: Snapshot, scenario: Scenario) -> bool:
-    """Whether the run ended as the scenario's [expect] verdict says (no verdict expected: yes)."""
+    """Whether the run ended as [expect] says: its verdict, and each expected event at least once."""
     expected = scenario.expect.verdict
-    return expected is None or (snap.verdict is not None and snap.verdict.kind == expected.value)
+    verdict_ok = expected is None or (snap.verdict is not None and snap.verdict.kind == expected.value)
+    return verdict_ok and all(snap.counters.get(event, 0) > 0 for event in scenario.expect.events)
 
 
 def report_json(snap: Snapshot, scenario: Scenario) -> dict:
@@ -75,6 +76,7 @@ def report_json(snap: Snapshot, scenario: Scenario) -> dict:
             for thread in snap.threads
         ],
         "events": [attrs.asdict(event) for event in snap.events],
+        "event_counts": snap.counters,
     }
 
 

@@ -16,7 +16,7 @@ from .state import Kernel
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
 # Constant for a whole run (or observer data): shared by clones, left out of hashes.
-SHARED = frozenset({"th", "cfg", "log", "mitigations"})
+SHARED = frozenset({"th", "cfg", "log", "mitigations", "step_cap"})
 
 
 def field_names(cls: type) -> tuple[str, ...]:

@@ -144,12 +144,17 @@ class Simulator:
     ) -> VerdictView | None:
         """Step until a verdict, the scenario's limits, ``max_steps`` more steps or ``should_stop()``."""
         limit = self.max_steps if max_steps is None else min(self.max_steps, self.k.step + max_steps)
-        check_every = 4096
         k = self.k
-        while self._verdict is None and k.step < limit:
-            if should_stop is not None and k.step % check_every == 0 and should_stop():
-                break
-            self.step()
+        k.step_cap = limit
+        calls = 0
+        try:
+            while self._verdict is None and k.step < limit:
+                calls += 1
+                if should_stop is not None and calls % 1024 == 0 and should_stop():
+                    break
+                self.step()
+        finally:
+            k.step_cap = 1 << 62
         return self._verdict
 
     def _pick(self, ready: list[Thread], advance: bool) -> Thread:
@@ -171,6 +176,7 @@ class Simulator:
             if new < 0:
                 k.verdict = "deadlock"
                 return
+        new = min(new, max(self.max_ticks, k.tick + 1))  # stop the clock at run.max_time
         k.tick = new
         k.tick_steps = 0
         done = [io for io in k.io if io.done_tick <= new]

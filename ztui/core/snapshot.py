@@ -114,6 +114,7 @@ class Snapshot:
     events: tuple[EventView, ...]  # the most recent events, oldest first
     history: tuple[tuple[int, int], ...]  # (tick, free+cache) samples, oldest first
     verdict: VerdictView | None
+    counters: dict = attrs.field(factory=dict)  # whole-run event counts: {"oom-kill": n, "swap-full": n}
 
     @property
     def sim_time_s(self) -> float:

@@ -236,6 +236,10 @@ class Kernel:
     progress_tick: int = 0
     oom_kills: int = 0
     verdict: str = ""  # set once: "deadlock", "livelock", "recursion", "ok"
+    # The step at which the caller wants to stop: batches never run past it.
+    # A stopping point, not state: cutting a batch short changes nothing else.
+    step_cap: int = attrs.field(default=1 << 62, eq=False, repr=False)
+    swap_full_events: int = 0
     # Observer data, not state: events since the Simulator last drained them,
     # as (tid, subsystem, text); None turns logging off (search, benchmarks).
     log: list | None = attrs.field(factory=list, eq=False, repr=False)

@@ -44,6 +44,7 @@ def swp_pager_getswapspace(k: Kernel, t: Thread, n: int) -> int:
         swp_sizecheck(k)
         return n
     if not k.swap_pager_full:
+        k.swap_full_events += 1
         emit(k, t, "swap", f"swap_pager_getswapspace: swap full allocating {n} pages")
     if not k.swap_pager_almost_full:
         k.swap_pager_almost_full = 1

@@ -53,7 +53,7 @@ PC_FUNCTION = {
 
 def slice_room(k: Kernel) -> int:
     """Steps the running thread may still take back to back: the rest of its slice and tick."""
-    return max(1, min(k.slice_left, k.steps_per_tick * k.ncpus - k.tick_steps))
+    return max(1, min(k.slice_left, k.steps_per_tick * k.ncpus - k.tick_steps, k.step_cap - k.step))
 
 
 def charge(k: Kernel, n: int) -> None:
