@@ -75,3 +75,22 @@ def simpy_run(events: int = 300_000) -> dict:
 
 def bench_core(runs: int = 3) -> dict:
     return {"ztui": median_of(runs, core_run), "simpy": median_of(runs, simpy_run)}
+
+
+def print_bench(figures: dict, console) -> None:
+    from rich.table import Table
+
+    core, simpy = figures["ztui"], figures["simpy"]
+    table = Table(title=f"ztui bench (medians of repeated runs)")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_row(f"{core['scenario']}: verdict", core["verdict"])
+    table.add_row("  simulated kernel steps", f"{core['steps']:,.0f} ({core['step_calls']:,.0f} step() calls)")
+    table.add_row("  simulated time", f"{core['sim_time_s']:.2f} s")
+    table.add_row("  wall time to verdict", f"{core['wall_s']:.3f} s")
+    table.add_row("  steps/s", f"{core['steps_per_s']:,.0f}")
+    table.add_row("SimPy Container get/put/timeout: events/s", f"{simpy['events_per_s']:,.0f}")
+    table.add_row("ztui steps/s / SimPy events/s", f"{core['steps_per_s'] / simpy['events_per_s']:.2f}")
+    for key, value in figures.get("tui", {}).items():
+        table.add_row(f"tui: {key}", f"{value:,.3f}" if isinstance(value, float) else str(value))
+    console.print(table)

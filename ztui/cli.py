@@ -256,3 +256,39 @@ def _describe(scenario: Scenario) -> str:
         f"{len(scenario.process)} process{'es' if len(scenario.process) != 1 else ''}",
     ]
     return ", ".join(parts)
+
+
+@main.command()
+@click.option("--runs", default=3, show_default=True, type=click.IntRange(1, 20), help="Repetitions; medians are printed.")
+@click.option("--tui", "with_tui", is_flag=True, help="Also drive the TUI headless and measure it.")
+@click.option("--seconds", default=5.0, show_default=True, type=click.FloatRange(1, 120), help="Length of the TUI run.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
+def bench(runs: int, with_tui: bool, seconds: float, as_json: bool) -> None:
+    """Measure simulator throughput (and, with --tui, the TUI's).
+
+    The core figures are simulated kernel steps per second and the wall
+    time to the verdict on the 2 GiB swapmeta-kmalloc-obj-churn scenario,
+    beside a plain SimPy model (one Container, get/put/timeout) timed in
+    the same run.  With --tui: screen updates per second, key-press-to-
+    screen latency, and simulator steps per second while the TUI draws,
+    compared with the headless figure of the same run.
+
+    \b
+    Examples:
+      ztui bench
+      ztui bench --runs 5 --json
+      ztui bench --tui --seconds 10
+    """
+    from ztui.bench import bench_core, print_bench
+
+    figures = bench_core(runs)
+    if with_tui:
+        from ztui.tui.bench import bench_tui
+
+        figures["tui"] = bench_tui(seconds)
+        figures["tui"]["vs_headless"] = figures["tui"]["sim_steps_per_s"] / figures["ztui"]["steps_per_s"]
+    if as_json:
+        click.echo(json.dumps(figures, indent=2))
+    else:
+        print_bench(figures, Console())
+
