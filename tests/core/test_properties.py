@@ -94,3 +94,16 @@ def test_a_clone_continues_exactly_like_the_original(params, split):
     sim.run(max_steps=1500)
     twin.run(max_steps=1500)
     assert twin.state_hash() == sim.state_hash()
+
+
+@settings(max_examples=20, deadline=None)
+@given(machines, st.integers(0, 2**16))
+def test_batched_steps_equal_page_by_page_steps(params, seed):
+    """run(max_steps=1) caps every batch at one step: page-by-page stepping."""
+    batched = Simulator.from_scenario(small_scenario(**params), seed=seed, log=False)
+    batched.run(max_steps=2500)
+    single = Simulator.from_scenario(small_scenario(**params), seed=seed, log=False)
+    while single.step_count < batched.step_count and single.verdict is None:
+        single.run(max_steps=1)
+    assert single.step_count == batched.step_count
+    assert single.state_hash() == batched.state_hash()

@@ -42,4 +42,4 @@ def ret(t: Thread, value: int = 0) -> int:
 
 def emit(k: Kernel, t: Thread | None, subsystem: str, text: str) -> None:
     if k.log is not None:
-        k.log.append((-1 if t is None else t.tid, subsystem, text))
+        k.log.append((k.step + 1, -1 if t is None else t.tid, subsystem, text))

@@ -200,9 +200,9 @@ class Simulator:
     def _drain_log(self) -> None:
         k = self.k
         names = k.threads
-        for tid, sub, text in k.log:
+        for step, tid, sub, text in k.log:
             name = names[tid].name if tid >= 0 else ""
-            self.events.append(EventView(k.step, k.tick, name, sub, text))
+            self.events.append(EventView(step, k.tick, name, sub, text))
         k.log.clear()
 
     def _check_verdict(self) -> None:

@@ -241,7 +241,7 @@ class Kernel:
     step_cap: int = attrs.field(default=1 << 62, eq=False, repr=False)
     swap_full_events: int = 0
     # Observer data, not state: events since the Simulator last drained them,
-    # as (tid, subsystem, text); None turns logging off (search, benchmarks).
+    # as (step, tid, subsystem, text); None turns logging off (search, benchmarks).
     log: list | None = attrs.field(factory=list, eq=False, repr=False)
 
     @property

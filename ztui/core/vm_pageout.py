@@ -203,7 +203,8 @@ def scan_active(k: Kernel, t: Thread, f: Frame) -> int:
         f.pc = CACHE
         return CONT
     start, count, flags, _ = obj.active[0]
-    n = min(count, f.b, slice_room(k), max(f.g, 1))
+    # stop where page-by-page would: once inactive passes its target
+    n = min(count, f.b, slice_room(k), max(f.g, 1), k.th.v_inactive_target - k.inactive + 1)
     if flags & DIRTY:
         s, n, fl = dequeue_head(obj.active, n)
         enqueue(k, obj.inactive, s, n, fl)
@@ -238,6 +239,8 @@ def scan_cache(k: Kernel, t: Thread, f: Frame) -> int:
             max(th.v_free_target, th.v_free_min) - k.free,
             slice_room(k),
         )
+        if k.vm_pages_waiting and k.free < th.v_free_reserved:
+            n = min(n, th.v_free_reserved - k.free)  # the free path's wakeup may fire there
         for _ in range(n):
             take_oldest_cache_page(k)
         k.cache -= n
