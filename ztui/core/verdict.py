@@ -93,7 +93,6 @@ def page_class_need(k: Kernel, t: Thread, where: str) -> str:
 
 def wait_chain(k: Kernel, t: Thread) -> list[str]:
     """Why ``t`` is where it is, innermost first."""
-    th = k.th
     names = [f.fn for f in t.frames]
     lines = []
     if t.state != RUN:

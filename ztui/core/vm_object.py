@@ -45,6 +45,19 @@ def dequeue_head(q: deque, n: int) -> tuple[int, int, int]:
     return s, n, f
 
 
+def move_head(k: Kernel, obj: VmObject, src: str, dst: str, n: int, flags: int | None = None) -> int:
+    """Move up to ``n`` pages from the head of one of obj's queues to the tail of another.
+
+    The vmstats counter of each queue follows; ``flags`` replaces the pages'
+    flags (None keeps them).  Returns how many pages moved.
+    """
+    s, n, fl = dequeue_head(getattr(obj, src), n)
+    enqueue(k, getattr(obj, dst), s, n, fl if flags is None else flags)
+    setattr(k, src, getattr(k, src) - n)
+    setattr(k, dst, getattr(k, dst) + n)
+    return n
+
+
 def oldest(k: Kernel, qname: str, anon_only: bool = False) -> VmObject | None:
     """The object whose queue head is oldest, i.e. the global queue's head page."""
     best = None

@@ -13,7 +13,10 @@ from __future__ import annotations
 from .frames import CONT, DONE, call, emit, kernel_function
 from .kern_synch import setrunnable, tsleep, wakeup
 from .state import DIRTY, WINATCFLS, Frame, Kernel, Thread
-from .vm_object import dequeue_head, enqueue, oldest, take_oldest_cache_page
+from .vm_object import ACTIVE as ACTIVE_Q
+from .vm_object import CACHE as CACHE_Q
+from .vm_object import INACTIVE as INACTIVE_Q
+from .vm_object import dequeue_head, move_head, oldest, take_oldest_cache_page
 from .vm_page import (
     CHAN_FREE_COUNT,
     CHAN_PAGES_NEEDED,
@@ -147,11 +150,7 @@ def scan_inactive(k: Kernel, t: Thread, f: Frame) -> int:
         return CONT
     start, count, flags, _ = obj.inactive[0]
     if not flags & DIRTY:  # clean: vm_page_cache()
-        n = min(count, f.a, f.b, slice_room(k), wakeup_distance(k))
-        s, n, _ = dequeue_head(obj.inactive, n)
-        enqueue(k, obj.cache, s, n, 0)
-        k.inactive -= n
-        k.cache += n
+        n = move_head(k, obj, INACTIVE_Q, CACHE_Q, min(count, f.a, f.b, slice_room(k), wakeup_distance(k)), 0)
         f.a -= n
         f.b -= n
         charge(k, n)
@@ -159,16 +158,14 @@ def scan_inactive(k: Kernel, t: Thread, f: Frame) -> int:
         vm_page_free_wakeup(k)
         return DONE
     if not flags & WINATCFLS and f.e == 0:  # second chance: requeue at the tail
-        n = min(count, f.b, slice_room(k))
-        s, n, fl = dequeue_head(obj.inactive, n)
-        enqueue(k, obj.inactive, s, n, fl | WINATCFLS)
+        n = move_head(k, obj, INACTIVE_Q, INACTIVE_Q, min(count, f.b, slice_room(k)), DIRTY | WINATCFLS)
         f.b -= n
         charge(k, n)
         return DONE
     if f.c <= 0:  # dirty, no launder budget left: leave it (moves past it)
-        s, n, fl = dequeue_head(obj.inactive, min(count, f.b))
-        enqueue(k, obj.inactive, s, n, fl)
+        n = move_head(k, obj, INACTIVE_Q, INACTIVE_Q, min(count, f.b, slice_room(k)))
         f.b -= n
+        charge(k, n)
         return DONE
     # launder: vm_pageout_clean_helper() clusters up to 64 pages, then vm_pageout_flush()
     s, n, _ = dequeue_head(obj.inactive, min(count, BLIST_MAX_ALLOC))
@@ -205,24 +202,12 @@ def scan_active(k: Kernel, t: Thread, f: Frame) -> int:
     start, count, flags, _ = obj.active[0]
     # stop where page-by-page would: once inactive passes its target
     n = min(count, f.b, slice_room(k), max(f.g, 1), k.th.v_inactive_target - k.inactive + 1)
-    if flags & DIRTY:
-        s, n, fl = dequeue_head(obj.active, n)
-        enqueue(k, obj.inactive, s, n, fl)
-        k.active -= n
-        k.inactive += n
-    elif f.a > 0:  # recycle: clean pages straight to PQ_CACHE
-        n = min(n, f.a, wakeup_distance(k))
-        s, n, _ = dequeue_head(obj.active, n)
-        enqueue(k, obj.cache, s, n, 0)
-        k.active -= n
-        k.cache += n
+    if f.a > 0 and not flags & DIRTY:  # recycle: clean pages straight to PQ_CACHE
+        n = move_head(k, obj, ACTIVE_Q, CACHE_Q, min(n, f.a, wakeup_distance(k)))
         f.a -= n
         vm_page_free_wakeup(k)
     else:
-        s, n, fl = dequeue_head(obj.active, n)
-        enqueue(k, obj.inactive, s, n, fl)
-        k.active -= n
-        k.inactive += n
+        n = move_head(k, obj, ACTIVE_Q, INACTIVE_Q, n)
     f.g -= n
     f.b -= n
     charge(k, n)

@@ -7,7 +7,7 @@ kept back exactly as the kernel keeps it back.
 
 from __future__ import annotations
 
-from .frames import CONT, DONE, call, emit, kernel_function, ret
+from .frames import DONE, call, emit, kernel_function, ret
 from .kern_synch import tsleep, wakeup
 from .state import DISK, Frame, Kernel, Thread, Zone
 from .vm_page import VM_ALLOC_INTERRUPT, VM_ALLOC_NORMAL, VM_ALLOC_SYSTEM, vm_page_alloc
