@@ -81,7 +81,7 @@ def print_bench(figures: dict, console) -> None:
     from rich.table import Table
 
     core, simpy = figures["ztui"], figures["simpy"]
-    table = Table(title=f"ztui bench (medians of repeated runs)")
+    table = Table(title="ztui bench (medians of repeated runs)")
     table.add_column("measure")
     table.add_column("value", justify="right")
     table.add_row(f"{core['scenario']}: verdict", core["verdict"])

@@ -27,7 +27,7 @@ async def test_panes_show_the_starting_state():
         await pilot.pause()
         snap = app.snapshot
         queues = pane_text(app.query_one(QueuesPane))
-        assert f"free+cache" in queues and str(snap.queues["free"]) in queues
+        assert "free+cache" in queues and str(snap.queues["free"]) in queues
         assert "pagedaemon IDLE" in queues and "swap" in queues
         threads = pane_text(app.query_one(ThreadsPane))
         for thread in snap.threads:
@@ -71,6 +71,9 @@ async def test_threads_selection_shows_call_path_and_details():
         await pilot.press("enter")
         assert selected.name in str(app.screen.query_one(".dialog").border_title)
         await pilot.press("escape")
+        # A click selects too: the title line, the header, then the fourth thread.
+        await pilot.click(ThreadsPane, offset=(4, 1 + 1 + 3))
+        assert threads.selected.tid == app.snapshot.threads[3].tid
 
 
 @pilot_test
@@ -102,4 +105,4 @@ async def test_narrow_terminal_keeps_the_essentials():
         queues = pane_text(app.query_one(QueuesPane))
         assert "free+cache" in queues and "pagedaemon" in queues
         assert "pagedaemon" in pane_text(app.query_one(ThreadsPane))
-        assert "kmem_slab_alloc by pagedaemon" in pane_text(app.query_one(SlabsPane))
+        assert "pagedaemon kmem_slab_alloc" in pane_text(app.query_one(SlabsPane))

@@ -18,12 +18,16 @@ class ZtuiCommands(Provider):
     def ztui(self) -> ZtuiApp:
         return self.app  # type: ignore[return-value]
 
+    async def startup(self) -> None:
+        # Listing scenarios reads every file: once per opening of the palette, not per key typed.
+        self.scenarios = self.ztui.scenario_entries()
+
     def commands(self) -> Iterator[tuple[str, Callable[[], object], str]]:
         """(title, callback, help) for everything the palette offers right now."""
         app = self.ztui
         for control in CONTROLS:
             yield control.label, partial(app.run_action, control.action), control.help
-        for entry in app.scenario_entries():
+        for entry in self.scenarios:
             yield f"Open scenario: {entry.name}", partial(app.open_scenario, entry.path), \
                 entry.description or str(entry.path)
         for name in app.ztui_theme_names:

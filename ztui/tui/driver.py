@@ -116,6 +116,8 @@ class Driver:
                 continue
             chunk = self._steps_per_slice if due is None else min(due, self._steps_per_slice)
             with self._lock:
+                if cancelled():  # stop() cancels, then takes the lock: never touch the simulator after that
+                    break
                 before = self.timeline.step_count
                 started = self._clock()
                 finished = job.advance(self.timeline, chunk)

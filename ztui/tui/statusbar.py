@@ -49,7 +49,7 @@ class StatusBar(Widget):
             text.append(f" {s.verdict.upper()} ", style=self.get_component_rich_style("status--verdict", partial=True))
         text.append(f"  {MODE_MARK.get(s.mode, '')} {s.mode}")
         if s.mode == "fast-forward" and s.progress is not None:
-            text.append(f" {s.progress:.0%}")
+            text.append(f" {s.progress:.0%} of limits")
         if s.mode != "paused" and s.rate:
             text.append(f" {_rate(s.rate)} st/s")
         if s.mode in ("paused", "run"):  # the speed the run key uses; meaningless flat out

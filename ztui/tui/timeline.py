@@ -38,14 +38,11 @@ class Timeline:
         self._clock = clock
         # (step_count, frozen clone); the first is the start and is never dropped.
         self._checkpoints: list[tuple[int, Simulator]] = []
-        # step_count before a user-chosen step -> the thread the user chose.
-        self._choices: dict[int, int] = {}
+        # step_count before a user-chosen step -> (the thread chosen, step_count after it).
+        self._choices: dict[int, tuple[int, int]] = {}
         self._compute_s = 0.0  # simulation time spent since the last checkpoint
         self._clone_cost_s = 0.0
         self._checkpoint()
-        # The current trip (start_trip/replay_toward): where it restarts, where it stops short.
-        self._origin = self._checkpoints[0][1]
-        self._landing: int | None = None
 
     @property
     def step_count(self) -> int:
@@ -61,16 +58,12 @@ class Timeline:
         started = self._clock()
         alive = self.sim.step(tid=tid) if tid is not None else self.sim.step()
         if tid is not None:
-            self._choices[before] = tid
+            self._choices[before] = (tid, self.sim.step_count)
         self._account(self._clock() - started)
         return alive
 
     def advance(self, max_steps: int) -> None:
-        """Run forward under the scenario's scheduler for about ``max_steps`` steps.
-
-        A batch of like steps may end a little past ``max_steps``: running
-        does not need to stop exactly, only trips do (replay_toward).
-        """
+        """Run forward under the scenario's scheduler for at most ``max_steps`` steps."""
         started = self._clock()
         self.sim.run(max_steps=max_steps)
         self._account(self._clock() - started)
@@ -82,40 +75,40 @@ class Timeline:
         choice and checkpoint then lies in the simulator's past.
         """
         target = max(target, 0)
-        if target < self.sim.step_count:
-            while len(self._checkpoints) > 1 and self._checkpoints[-1][0] > target:
-                self._checkpoints.pop()
-            self._choices = {s: c for s, c in self._choices.items() if s < target}
-            self._origin = self._checkpoints[-1][1]
-            self.sim = self._origin.clone()
-            self._compute_s = 0.0
-        else:
-            self._origin = self.sim.clone()
-        self._landing = None
+        if target >= self.sim.step_count:
+            return
+        while len(self._checkpoints) > 1 and self._checkpoints[-1][0] > target:
+            self._checkpoints.pop()
+        self._choices = {s: c for s, c in self._choices.items() if s < target}
+        self.sim = self._checkpoints[-1][1].clone()
+        self._compute_s = 0.0
 
     def replay_toward(self, target: int, max_steps: int) -> bool:
-        """Step toward ``target`` (after start_trip), replaying the user's choices; True once there.
+        """Run toward ``target`` (after start_trip), replaying the user's choices; True once there.
 
-        One step() may apply several like steps at once, so ``target`` may
-        fall inside one.  Then the trip ends at the step before it: having
-        overshot, it restarts from its origin and stops at that boundary
-        (the simulator is deterministic, so the boundaries are the same).
+        run(max_steps) stops exactly, even inside a batch of like steps.  A
+        recorded choice is one step() and may be such a batch: if it would
+        jump past ``target``, the trip ends just before it.
         """
-        stop_at = target if self._landing is None else self._landing
         budget = max_steps
-        while budget > 0:
+        while budget > 0 and self.sim.step_count < target and self.sim.verdict is None:
             here = self.sim.step_count
-            if here == stop_at or self.sim.verdict is not None:
-                return True
-            self.step(self._choices.get(here))
+            choice = self._choices.get(here)
+            if choice is not None:
+                tid, after = choice
+                if after > target:
+                    return True
+                self.step(tid)
+            else:
+                next_choice = min((s for s in self._choices if s > here), default=target)
+                self.advance(min(here + budget, next_choice, target) - here)
+            if self.sim.step_count == here:
+                return True  # the scenario's limits: nothing more to run
             budget -= self.sim.step_count - here
-            if self.sim.step_count > stop_at:
-                self._landing = stop_at = here
-                self.sim = self._origin.clone()
-        return self.sim.step_count == stop_at or self.sim.verdict is not None
+        return self.sim.step_count >= target or self.sim.verdict is not None
 
     def go_to(self, target: int) -> None:
-        """Jump to step ``target``, or the nearest step before it that stepping can reach."""
+        """Jump to step ``target`` (or just before a recorded choice that would pass it)."""
         self.start_trip(target)
         while not self.replay_toward(target, max_steps=1 << 20):
             pass

@@ -61,7 +61,7 @@ def kmalloc_obj_rows(pane: SnapshotPane, view: AllocatorView, width: int) -> lis
     for name in ("partial", "full", "empty"):
         for slab in by_list.get(name, []):
             rows.append(Row(slab_text(pane, name, slab, width), 6))
-    rows.append(Row(Text("full = all objects free, empty = none free (kernel names)", style=pane.style("dim")), 7))
+    rows.append(Row(Text("kernel names: full = all free, empty = none free", style=pane.style("dim")), 7))
     return rows
 
 
@@ -100,8 +100,8 @@ def zalloc_rows(pane: SnapshotPane, view: AllocatorView, width: int) -> list[Row
 
 def assembly_text(pane: SnapshotPane, assembly: AssemblyView, width: int) -> Text:
     """A slab or refill being put together page by page, with the pages it holds."""
-    label = f"{assembly.function} by {assembly.thread} "
-    numbers = f" {assembly.pages_held}/{assembly.pages_needed} pages held"
+    label = f"{assembly.thread} {assembly.function} "
+    numbers = f" {assembly.pages_held}/{assembly.pages_needed} held"
     style = pane.style("chain") if assembly.thread in pane.chain.threads else pane.style("warn")
     text = Text(label, style=style)
     text.append(bar(ratio(assembly.pages_held, assembly.pages_needed),

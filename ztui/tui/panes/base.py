@@ -56,12 +56,22 @@ class SnapshotPane:
     RESOURCES: ClassVar[frozenset[str]] = frozenset()
     snapshot: Snapshot | None = None
     chain: Chain = Chain()
+    _shown: tuple | None = None  # what the pane last drew, from content()
+    _base_style: Style | None = None
 
     def show(self, snapshot: Snapshot | None, chain: Chain) -> None:
         self.snapshot = snapshot
         self.chain = chain
         self.set_class(bool(self.chain_resources()), "-in-chain")
-        self.changed()
+        # Redrawing is most of a frame's cost: skip the panes whose part of the snapshot is unchanged.
+        shown = (self.content(snapshot) if snapshot is not None else None, chain)
+        if shown != self._shown:
+            self._shown = shown
+            self.changed()
+
+    def content(self, snapshot: Snapshot) -> object:
+        """The part of the snapshot this pane draws (compared with ==)."""
+        return snapshot
 
     def chain_resources(self) -> frozenset[str]:
         return self.chain.resources & self.RESOURCES
@@ -73,10 +83,22 @@ class SnapshotPane:
     def style(self, name: str) -> Style:
         return self.get_component_rich_style(f"pane--{name}", partial=True)
 
+    @property
+    def base_style(self) -> Style:
+        """The pane's own colours, under every line; cached, as Widget.rich_style walks the DOM."""
+        if self._base_style is None:
+            self._base_style = self.rich_style
+        return self._base_style
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()  # a theme or class change: styles and drawn lines are stale
+        self._base_style = None
+        self.changed()
+
     def to_strip(self, text: Text, width: int) -> Strip:
         text.no_wrap = True
         segments = list(text.render(self.app.console))
-        return Strip(segments, text.cell_len).crop_extend(0, width, None).apply_style(self.rich_style)
+        return Strip(segments, text.cell_len).crop_extend(0, width, None).apply_style(self.base_style)
 
 
 class LinePane(SnapshotPane, Widget, can_focus=True):
@@ -108,7 +130,7 @@ class LinePane(SnapshotPane, Widget, can_focus=True):
             self._strips_size = (width, height)
         if y < len(self._strips):
             return self._strips[y]
-        return Strip.blank(width, self.rich_style)
+        return Strip.blank(width, self.base_style)
 
 
 def fit_rows(rows: list[Row], height: int) -> list[Row]:

@@ -102,6 +102,9 @@ class EventsPane(SnapshotPane, ScrollView, can_focus=True):
             self._sync_size()
         super().show(snapshot, chain)
 
+    def content(self, snapshot: Snapshot) -> object:
+        return snapshot.events
+
     def set_filter(self, event_filter: EventFilter) -> None:
         self.filter = event_filter
         described = event_filter.describe()
@@ -114,7 +117,7 @@ class EventsPane(SnapshotPane, ScrollView, can_focus=True):
     def on_resize(self) -> None:
         if self._text_width() != self._wrap_width:
             self._rewrap()
-            self._sync_size()
+        self._sync_size()  # a shorter pane (the verdict banner appeared) must still end at the newest
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
@@ -146,14 +149,22 @@ class EventsPane(SnapshotPane, ScrollView, can_focus=True):
     def _sync_size(self) -> None:
         self.virtual_size = Size(self._wrap_width, len(self._lines))
         if self._follow:
-            # force: the scrollbars are only re-evaluated at the next layout.
+            # force: the scrollbars are only re-evaluated at the next layout...
             self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
+            self.call_after_refresh(self._after_layout)
+
+    def _after_layout(self) -> None:
+        """...which may change the height, and show a scrollbar that missed the scroll."""
+        if self._follow:
+            self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
+        if self.show_vertical_scrollbar:
+            self.vertical_scrollbar.position = self.scroll_y
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         index = y + round(self.scroll_y)
         if not 0 <= index < len(self._lines):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self.base_style)
         line = self._lines[index]
         text = Text(line.prefix, style=self.style("step"))
         if line.event.subsystem == "verdict":

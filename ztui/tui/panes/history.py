@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from ztui.core.snapshot import Snapshot
 from ztui.tui.panes.base import LinePane, Row
 from ztui.tui.panes.draw import seconds
-from ztui.tui.panes.queues import MARKERS, level_of
+from ztui.tui.panes.queues import MARKERS, ThresholdScale, level_of
 
 _LEVELS = " ▁▂▃▄▅▆▇█"
 LABEL_WIDTH = 2
@@ -17,23 +18,34 @@ class HistoryPane(LinePane):
     RESOURCES = frozenset({"free+cache"})
     COMPONENT_CLASSES = LinePane.COMPONENT_CLASSES | {"pane--marker"}
 
+    def content(self, snapshot: Snapshot) -> object:
+        return snapshot.history, snapshot.hz  # the thresholds only change with the scenario, and so does history
+
     def rows(self, width: int) -> list[Row]:
         height = max(self.size.height, 1)
         with_axis = height >= 4
         chart_height = height - with_axis
         chart_width = max(width - LABEL_WIDTH, 1)
-        vm = self.snapshot.vmstats
-        # The same zoom as the gauge in Page queues: target2 at 80 % of the height.
-        top = max(vm.get("v_paging_target2", 1) * 5 // 4, 1)
+        scale = ThresholdScale(self.snapshot.vmstats)  # as the gauge in Page queues
         columns = self.columns(chart_width)
-        lines_at = self.threshold_rows(top, chart_height)
+        lines_at = self.threshold_rows(scale, chart_height)
+        styles = {name: self.style(name) for name in ("marker", "good", "warn", "bad")}
+        levels = [level_of(value, self.snapshot.vmstats) if value is not None else "" for value in columns]
         rows = []
         for y in range(chart_height):
             level_from_bottom = chart_height - 1 - y
+            on_line = level_from_bottom in lines_at
             text = Text()
-            for value in columns:
-                text.append(*self.cell(value, level_from_bottom, top, chart_height, level_from_bottom in lines_at))
-            text.append(f"{lines_at.get(level_from_bottom, ''):<{LABEL_WIDTH}}"[:LABEL_WIDTH], style=self.style("marker"))
+            run, run_style = "", None  # consecutive cells with one style: one append, not one per cell
+            for value, level in zip(columns, levels):
+                char, style = self.cell(value, level, level_from_bottom, scale, chart_height, on_line)
+                style = styles.get(style)
+                if style is not run_style:
+                    text.append(run, style=run_style)
+                    run, run_style = "", style
+                run += char
+            text.append(run, style=run_style)
+            text.append(f"{lines_at.get(level_from_bottom, ''):<{LABEL_WIDTH}}"[:LABEL_WIDTH], style=styles["marker"])
             rows.append(Row(text))
         if with_axis:
             rows.append(Row(self.axis(chart_width)))
@@ -55,22 +67,24 @@ class HistoryPane(LinePane):
                 columns[i] = columns[i - 1]  # no sample in this slice: the level held
         return columns
 
-    def threshold_rows(self, top: int, chart_height: int) -> dict[int, str]:
+    def threshold_rows(self, scale: ThresholdScale, chart_height: int) -> dict[int, str]:
         """Chart row (from the bottom) -> the letters of the thresholds drawn on it, highest first."""
         rows: dict[int, str] = {}
         for letter, name in reversed(MARKERS):
-            row = min(self.snapshot.vmstats.get(name, 0) * chart_height // top, chart_height - 1)
+            row = min(int(scale(self.snapshot.vmstats.get(name, 0)) * chart_height), chart_height - 1)
             rows[row] = rows.get(row, "") + letter
         return rows
 
-    def cell(self, value: int | None, row: int, top: int, chart_height: int, on_line: bool):
+    @staticmethod
+    def cell(value: int | None, level: str, row: int, scale: ThresholdScale, chart_height: int,
+             on_line: bool) -> tuple[str, str]:
+        """One chart cell: its character and the name of its style ("" for none)."""
         if value is None:
-            return (" ",)
-        eighths = value * chart_height * 8 // top - row * 8
-        fill = min(max(eighths, 0), 8)
+            return " ", ""
+        fill = min(max(int(scale(value) * chart_height * 8) - row * 8, 0), 8)
         if fill == 0:
-            return ("─", self.style("marker")) if on_line else (" ",)
-        return (_LEVELS[fill], self.style(level_of(value, self.snapshot.vmstats)))
+            return ("─", "marker") if on_line else (" ", "")
+        return _LEVELS[fill], level
 
     def axis(self, width: int) -> Text:
         history, hz = self.snapshot.history, self.snapshot.hz

@@ -5,6 +5,7 @@ from __future__ import annotations
 import attrs
 from rich.text import Text
 
+from ztui.core.snapshot import Snapshot
 from ztui.tui.panes.allocator import allocator_rows, assembly_text
 from ztui.tui.panes.base import LinePane, Row
 
@@ -12,6 +13,9 @@ from ztui.tui.panes.base import LinePane, Row
 class MapEntryPane(LinePane):
     TITLE = "Map-entry reserve"
     RESOURCES = frozenset({"MAP ENTRY", "gd_vme_avail", "gd_vme_base", "cushion", "mapentzone", "kernel_map"})
+
+    def content(self, snapshot: Snapshot) -> object:
+        return snapshot.mapentry
 
     def rows(self, width: int) -> list[Row]:
         view = self.snapshot.mapentry

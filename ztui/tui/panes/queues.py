@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.style import Style
 from rich.text import Text
 
+from ztui.core.snapshot import Snapshot
 from ztui.core.vmstats import THRESHOLD_NAMES
 from ztui.tui.panes.base import LinePane, Row
 from ztui.tui.panes.draw import bar, ratio, size_of
@@ -26,6 +27,28 @@ MARKERS = (
 LABEL_WIDTH = 11  # "free+cache "
 
 
+class ThresholdScale:
+    """free+cache placed on 0..1 so that each band between two thresholds gets the same room.
+
+    The thresholds span 342..13425 pages on 2 GiB: on a linear scale the
+    ones the deadlock turns on (I, P, R) would share a cell.  Used by the
+    gauge here and by the history chart, so the two read alike.
+    """
+
+    def __init__(self, vm: dict) -> None:
+        levels = sorted({vm.get(name, 0) for _, name in MARKERS} - {0})
+        top = levels[-1] * 5 // 4 if levels else 1
+        self.knots = [0, *levels, top]
+
+    def __call__(self, value: int) -> float:
+        bands = len(self.knots) - 1
+        for band in range(bands):
+            low, high = self.knots[band], self.knots[band + 1]
+            if value < high:
+                return (band + (value - low) / (high - low)) / bands
+        return 1.0
+
+
 def level_of(free_cache: int, vm: dict) -> str:
     """How worried to look: fine above v_paging_start, paging above v_free_min, bad below."""
     if free_cache >= vm.get("v_paging_start", 0):
@@ -39,6 +62,9 @@ class QueuesPane(LinePane):
     TITLE = "Page queues"
     RESOURCES = frozenset({"free+cache", "free", "cache", "swap", "pbuf", *THRESHOLD_NAMES})
     COMPONENT_CLASSES = LinePane.COMPONENT_CLASSES | {f"pane--{q}" for q in QUEUES} | {"pane--marker"}
+
+    def content(self, snapshot: Snapshot) -> object:
+        return snapshot.queues, snapshot.vmstats, snapshot.pagedaemon, snapshot.swap
 
     def rows(self, width: int) -> list[Row]:
         snap = self.snapshot
@@ -69,19 +95,16 @@ class QueuesPane(LinePane):
         return " " + number.rjust(width)
 
     def gauge_row(self, width: int, show_size: bool, number_width: int) -> Row:
-        """free+cache against the thresholds, zoomed so that target2 sits at 80 % of the bar.
-
-        Each threshold is a letter drawn in the bar at its level (see MARKERS and the legend).
-        """
+        """free+cache against the thresholds, each a letter drawn at its level (see MARKERS)."""
         vm = self.snapshot.vmstats
         free_cache = self.snapshot.queues.get("free", 0) + self.snapshot.queues.get("cache", 0)
-        scale = max(vm.get("v_paging_target2", 1) * 5 // 4, 1)
+        scale = ThresholdScale(vm)
         fill = self.style(level_of(free_cache, vm))
-        cells = list(bar(ratio(free_cache, scale), width))
+        cells = list(bar(scale(free_cache), width))
         cells_filled = len("".join(cells).rstrip())
         marks: dict[int, str] = {}
         for letter, name in MARKERS:
-            column = min(int(ratio(vm.get(name, 0), scale) * width), width - 1)
+            column = min(int(scale(vm.get(name, 0)) * width), width - 1)
             while column in marks and column < width - 1:
                 column += 1  # keep close thresholds apart
             marks[column] = name
@@ -94,7 +117,7 @@ class QueuesPane(LinePane):
             else:
                 marker = self.style("chain") if name in self.chain.resources else self.style("marker")
                 if cells_filled > column:  # a letter inside the bar: dark on the bar's colour
-                    marker = Style(color=self.rich_style.bgcolor, bgcolor=marker.color if name in self.chain.resources
+                    marker = Style(color=self.base_style.bgcolor, bgcolor=marker.color if name in self.chain.resources
                                    else fill.color, bold=True)
                 text.append(cell, style=marker)
         text.append(self.count_text(free_cache, show_size, number_width))

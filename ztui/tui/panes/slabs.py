@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ztui.core.snapshot import Snapshot
 from ztui.tui.panes.allocator import allocator_rows
 from ztui.tui.panes.base import LinePane, Row
 
@@ -9,6 +10,9 @@ from ztui.tui.panes.base import LinePane, Row
 class SlabsPane(LinePane):
     TITLE = "swblock slabs"
     RESOURCES = frozenset({"SWAPMETA", "swblock", "gd_kmslab", "kmalloc_obj", "zfreemin"})
+
+    def content(self, snapshot: Snapshot) -> object:
+        return snapshot.swapmeta
 
     def rows(self, width: int) -> list[Row]:
         return allocator_rows(self, self.snapshot.swapmeta, width)

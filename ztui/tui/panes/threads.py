@@ -9,7 +9,7 @@ from textual import events
 from textual.binding import Binding
 from textual.message import Message
 
-from ztui.core.snapshot import ThreadView
+from ztui.core.snapshot import Snapshot, ThreadView
 from ztui.tui.panes.base import LinePane, Row
 from ztui.tui.panes.draw import fit, seconds
 
@@ -35,6 +35,9 @@ class ThreadsPane(LinePane):
         self.selected_tid: int | None = None
         self._first_row_shown = 0
 
+    def content(self, snapshot: Snapshot) -> object:
+        return snapshot.threads, snapshot.hz
+
     @property
     def selected(self) -> ThreadView | None:
         threads = self.snapshot.threads if self.snapshot else ()
@@ -54,9 +57,12 @@ class ThreadsPane(LinePane):
             self.post_message(self.DetailsRequested(self.selected))
 
     def on_click(self, event: events.Click) -> None:
-        index = self._first_row_shown + event.y - 1  # row 0 is the header
+        offset = event.get_content_offset(self)
         threads = self.snapshot.threads if self.snapshot else ()
-        if 0 <= index < len(threads) and event.y >= 1:
+        if offset is None or offset.y == 0:  # outside, or the header row
+            return
+        index = self._first_row_shown + offset.y - 1
+        if index < len(threads):
             self.selected_tid = threads[index].tid
             self.changed()
 

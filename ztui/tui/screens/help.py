@@ -49,7 +49,8 @@ class HelpScreen(ModalScreen[None]):
         return table
 
     def _markers(self) -> Text:
-        text = Text("\nLetters on the free+cache gauge (thresholds in pages):\n", style="bold")
+        text = Text("\nLetters on the free+cache gauge and lines on the history chart. Both give each band\n"
+                    "between two thresholds the same room, so the low ones stay apart:\n", style="bold")
         for letter, name in MARKERS:
             text.append(f"  {letter}  {name}\n", style="")
         return text

@@ -100,11 +100,15 @@ class PickerScreen(ModalScreen[Path | None]):
             options = OptionList(*[self._option(i, e) for i, e in enumerate(self.entries)], id="picker")
             if not self.entries:
                 options.add_option(Option("no scenarios found", disabled=True))
+            options.highlighted = next((i for i, e in enumerate(self.entries) if self._is_open(e)), 0)
             yield options
+
+    def _is_open(self, entry: ScenarioEntry) -> bool:
+        return self.current is not None and entry.path.resolve() == self.current.resolve()
 
     def _option(self, index: int, entry: ScenarioEntry) -> Option:
         text = Text(entry.name, style="bold")
-        if self.current is not None and entry.path.resolve() == self.current.resolve():
+        if self._is_open(entry):
             text.append("  (open)", style="italic")
         text.append("  bundled" if entry.bundled else f"  {entry.path}", style="dim")
         if entry.description:

@@ -20,7 +20,8 @@ class TextScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,q", "close", "Close")]
 
-    def __init__(self, title: str, body: Text | str) -> None:
+    def __init__(self, title: str, body: Text) -> None:
+        """``body`` is Text, not a str: kernel messages are not markup."""
         super().__init__()
         self.title_text = title
         self.body = body

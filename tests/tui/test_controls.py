@@ -1,0 +1,317 @@
+"""Every control, through its default key, on the real simulator (paused before each key press)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from textual.command import Hit
+from tui_support import DEFAULT, LONG, SIZE, make_app, pilot_test
+
+from ztui.core.simulator import Simulator
+from ztui.scenario.bundled import SCENARIO_DIR
+from ztui.scenario.load import load_scenario
+from ztui.tui.commands import ZtuiCommands
+from ztui.tui.panes.events import EventsPane
+from ztui.tui.panes.threads import ThreadsPane
+from ztui.tui.screens.help import HelpScreen
+from ztui.tui.screens.prompts import FilterScreen, GotoScreen, PickerScreen
+from ztui.tui.screens.text import ProblemsScreen, TextScreen
+from ztui.tui.statusbar import StatusBar
+from ztui.tui.trace import SessionTrace
+
+
+def headless(path=DEFAULT) -> Simulator:
+    return Simulator.from_scenario(load_scenario(path))
+
+
+def status(app) -> str:
+    return app.query_one(StatusBar).render().plain
+
+
+@pilot_test
+async def test_space_steps_like_the_simulator_does():
+    app, twin = make_app(), headless()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space", "space", "space")
+        for _ in range(3):
+            twin.step()
+        assert app.session.sim.state_hash() == twin.state_hash()
+        assert f"step {twin.step_count}" in status(app)
+
+
+@pilot_test
+async def test_s_runs_the_selected_thread_and_refuses_a_blocked_one():
+    app, twin = make_app(), headless()
+    async with app.run_test(size=SIZE) as pilot:
+        while len(app.session.sim.runnable()) < 2:
+            await pilot.press("space")
+            twin.step()
+        chosen = next(t for t in app.snapshot.threads if t.runnable and not t.is_next)
+        app.query_one(ThreadsPane).selected_tid = chosen.tid
+        await pilot.press("s")
+        twin.step(chosen.tid)
+        assert app.session.sim.state_hash() == twin.state_hash()
+
+        blocked = next(t for t in app.snapshot.threads if not t.runnable)
+        app.query_one(ThreadsPane).selected_tid = blocked.tid
+        before = app.session.sim.step_count
+        await pilot.press("s")
+        assert app.session.sim.step_count == before
+
+
+@pilot_test
+async def test_r_runs_at_the_set_speed_and_pauses():
+    app = make_app(LONG)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        assert app.mode == "run" and "run" in status(app)
+        await asyncio.sleep(0.5)
+        await pilot.press("r")
+        assert app.mode == "paused"
+        assert 0 < app.session.sim.step_count < 200  # 100 steps a second, in batches
+        stopped_at = app.session.sim.step_count
+        await asyncio.sleep(0.2)
+        assert app.session.sim.step_count == stopped_at
+
+
+@pilot_test
+async def test_plus_and_minus_change_the_speed():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("plus")
+        assert "speed 200/s" in status(app)
+        await pilot.press("minus", "minus")
+        assert "speed 50/s" in status(app)
+
+
+@pilot_test
+async def test_f_fast_forwards_to_the_verdict():
+    app, twin = make_app(), headless()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        twin.run()
+        assert app.mode == "paused"
+        assert app.snapshot.verdict == twin.verdict
+        assert twin.verdict.kind.upper() in status(app)
+
+
+@pilot_test
+async def test_f_again_interrupts_the_fast_forward():
+    app = make_app(LONG)
+    async with app.run_test(size=SIZE) as pilot:
+        app.action_fast_forward()  # not pilot.press: it waits for an idle CPU, which a run never gives
+        await asyncio.sleep(0.3)
+        assert "fast-forward" in status(app)
+        app.action_fast_forward()
+        await pilot.pause()
+        assert app.mode == "paused" and app.snapshot.verdict is None
+        assert app.snapshot.step == app.session.sim.step_count > 0
+
+
+@pilot_test
+async def test_b_steps_back_to_the_exact_earlier_state():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space", "space")
+        step, digest = app.session.sim.step_count, app.session.sim.state_hash()
+        await pilot.press("space", "b")
+        assert (app.session.sim.step_count, app.session.sim.state_hash()) == (step, digest)
+        assert f"step {step}" in status(app)
+
+
+@pilot_test
+async def test_g_goes_to_a_step_forwards_and_backwards():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        for target in (1000, 200):
+            await pilot.press("g")
+            assert isinstance(app.screen, GotoScreen)
+            await pilot.press(*str(target), "enter")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert app.snapshot.step == target
+
+
+@pilot_test
+async def test_e_explains_the_wait_for_chain():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f")
+        await app.workers.wait_for_complete()
+        await pilot.press("e")
+        assert isinstance(app.screen, TextScreen)
+        text = str(app.screen.body)
+        assert "free+cache is 16 pages" in text and "pagedaemon" in text
+        assert "kmem_slab_alloc" in text
+        await pilot.press("escape")
+        assert not isinstance(app.screen, TextScreen)
+
+
+@pilot_test
+async def test_slash_filters_the_event_log():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f")
+        await app.workers.wait_for_complete()
+        await pilot.press("slash")
+        assert isinstance(app.screen, FilterScreen)
+        await pilot.press("down", "enter")  # the first thread after "(all)"
+        first = app.snapshot.threads[0].name
+        events = app.query_one(EventsPane)
+        assert events.filter.thread == first
+        assert events._lines and all(line.event.thread == first for line in events._lines)
+        await pilot.press("escape")
+        assert first in events.border_title
+
+
+@pilot_test
+async def test_z_zooms_the_focused_pane():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        threads = app.query_one(ThreadsPane)
+        await pilot.press("z")
+        assert app.screen.maximized is threads
+        await pilot.press("z")
+        assert app.screen.maximized is None
+
+
+@pilot_test
+async def test_o_picks_another_scenario():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("o")
+        picker = app.screen
+        assert isinstance(picker, PickerScreen)
+        names = [entry.name for entry in picker.entries]
+        assert "teach-swapmeta-zalloc" in names
+        moves = names.index("teach-swapmeta-zalloc") - names.index("teach-swapmeta-kmalloc-obj")  # from the open one
+        await pilot.press(*["down" if moves > 0 else "up"] * abs(moves), "enter")
+        await pilot.pause()
+        assert app.snapshot.scenario == "teach-swapmeta-zalloc"
+
+
+@pilot_test
+async def test_ctrl_r_reloads_from_step_zero():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space", "space", "ctrl+r")
+        assert app.session.sim.step_count == 0 and "step 0" in status(app)
+
+
+@pilot_test
+async def test_t_cycles_the_ztui_themes():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.theme == "ztui-dark"
+        seen = []
+        for _ in app.ztui_theme_names:
+            await pilot.press("t")
+            seen.append(app.theme)
+        assert sorted(seen) == sorted(app.ztui_theme_names) and seen[-1] == "ztui-dark"
+
+
+@pilot_test
+async def test_question_mark_shows_every_key():
+    app = make_app(keymap={"step": "n"})
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        assert app.screen.keys["step"] == "n"  # as the keymap has it
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+@pilot_test
+async def test_q_quits():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("q")
+    assert app.return_code == 0
+
+
+@pilot_test
+async def test_quitting_while_fast_forwarding_stops_the_worker():
+    app = make_app(LONG)
+    async with app.run_test(size=SIZE):
+        app.action_fast_forward()
+        await asyncio.sleep(0.2)
+        await app.action_quit()  # what q does; pilot.press would wait for an idle CPU first
+    assert app.return_code == 0
+    assert not [worker for worker in app.workers if worker.group == "sim" and worker.is_running]
+
+
+@pilot_test
+async def test_a_keymap_rebinds_a_control():
+    app = make_app(keymap={"step": "n"})
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space")
+        assert app.session.sim.step_count == 0
+        await pilot.press("n")
+        assert app.session.sim.step_count > 0
+
+
+@pilot_test
+async def test_the_palette_offers_controls_and_scenarios():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        provider = ZtuiCommands(app.screen)
+        await provider.startup()
+        hits = [hit async for hit in provider.search("fast-fwd")]
+        assert hits and isinstance(hits[0], Hit)
+        await hits[0].command()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.snapshot.verdict is not None
+        titles = [hit.text async for hit in provider.discover()]
+        assert "Open scenario: teach-swapmeta-zalloc" in titles
+        assert "Theme: ztui-light" in titles
+
+
+@pilot_test
+async def test_a_scenario_with_errors_is_shown_not_fatal(tmp_path):
+    broken = tmp_path / "broken.toml"
+    broken.write_text('[machine]\nphysmem = "lots"\n[[process]]\nname = "hog"\nphases = [{op = "alocate"}]\n')
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space")
+        assert not app.open_scenario(broken)
+        await pilot.pause()
+        assert isinstance(app.screen, ProblemsScreen)
+        body = str(app.screen.body)
+        assert "physmem" in body and "alocate" in body
+        await pilot.press("escape")
+        assert app.snapshot.scenario == "teach-swapmeta-kmalloc-obj"  # the run is still there
+
+
+@pilot_test
+async def test_starting_with_a_broken_scenario_shows_its_problems(tmp_path):
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[machine]\nphysmen = '8m'\n")
+    app = make_app(broken)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, ProblemsScreen) and "physmen" in str(app.screen.body)
+        await pilot.press("escape", "space")  # no scenario: keys do nothing, and nothing breaks
+        assert app.session is None and "no scenario" in status(app)
+
+
+@pilot_test
+async def test_trace_records_the_session(tmp_path):
+    path = tmp_path / "session.jsonl"
+    app = make_app(trace=SessionTrace(path))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space", "f")
+        await app.workers.wait_for_complete()
+        await pilot.press("q")
+    kinds = [json.loads(line)["kind"] for line in path.read_text().splitlines()]
+    assert kinds[:3] == ["open", "step", "fast-forward"]
+    assert "verdict" in kinds and kinds[-1] == "pause"
+
+
+def test_every_bundled_scenario_is_offered():
+    app = make_app()
+    paths = {entry.path for entry in app.scenario_entries()}
+    assert set(SCENARIO_DIR.glob("*.toml")) <= paths
