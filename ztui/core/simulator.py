@@ -106,11 +106,21 @@ class Simulator:
 
     # --- stepping ------------------------------------------------------------
 
-    def step(self, tid: int | None = None) -> bool:
-        """One event: a thread's step, or the clock advancing.  False once a verdict stands."""
+    def step(self, tid: int | None = None, exact: bool = False) -> bool:
+        """One event: a thread's step, or the clock advancing.  False once a verdict stands.
+
+        A thread may apply a run of like actions at once (see
+        docs/architecture.md); ``exact`` limits this call to one kernel step.
+        """
         if self._verdict is not None:
             return False
         k = self.k
+        if exact:
+            k.step_cap = k.step + 1
+            try:
+                return self.step(tid)
+            finally:
+                k.step_cap = 1 << 62
         ready = [t for t in k.threads if t.state == RUN]
         if not ready or k.tick_steps >= k.steps_per_tick * k.ncpus:
             if tid is not None:

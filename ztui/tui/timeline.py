@@ -56,7 +56,7 @@ class Timeline:
         """One step; ``tid`` is the user's choice of thread, None lets the scheduler pick."""
         before = self.sim.step_count
         started = self._clock()
-        alive = self.sim.step(tid=tid) if tid is not None else self.sim.step()
+        alive = self.sim.step(tid=tid, exact=True)
         if tid is not None:
             self._choices[before] = (tid, self.sim.step_count)
         self._account(self._clock() - started)
