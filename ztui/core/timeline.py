@@ -1,0 +1,197 @@
+"""Time travel over a Simulator: checkpoints plus deterministic replay.
+
+The simulator is deterministic given its scenario, its seed and the
+threads a caller forced ("you are the scheduler"), so any earlier state is
+rebuilt by restoring an earlier clone and running forward, re-applying
+the forced choices where they were made.
+
+Positions are step counts (Simulator.step_count), the number users see.
+One step() may count as several steps (a batch of like actions), but
+Simulator.run(max_steps=n) never lets a batch pass the step it must stop
+at, and the core guarantees that batching gives the states page-by-page
+stepping gives.  So goto(n) lands exactly on step n (or on the verdict, if
+it comes first), the state ``Simulator.run(max_steps=n)`` reaches from the
+start; except inside the batch of a forced step (step(tid) takes no cap),
+where it lands at the batch's end.  back(n) lands on the last state at or
+before n steps back, so it always moves.
+
+What is kept:
+
+* forced choices, only where the caller chose another thread than the
+  scheduler would have, keyed by the step count before the step.
+  Forcing the scheduler's own pick is the scheduler's step (a
+  seeded-random scheduler draws as usual), so it needs no record;
+* checkpoints: a clone at the first state at or after every multiple of
+  ``interval`` steps.  Past ``capacity`` of them, the interval doubles and
+  every other one goes, so they stay evenly spread, memory stays bounded,
+  and a jump replays at most ``interval`` steps after restoring one.
+
+Going back keeps the future: forward() after back() replays the same
+steps, until the caller forces another thread than the recorded one, which
+drops the old future from there on.
+
+No Textual here: the TUI drives this class from one thread at a time.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right, insort
+from collections.abc import Callable
+
+import attrs
+
+from .simulator import Simulator
+from .snapshot import VerdictView
+
+
+@attrs.frozen
+class Checkpoint:
+    step: int  # the clone's step count
+    boundary: int  # the multiple of the interval it stands for (the origin for the first)
+    sim: Simulator  # never stepped: restoring clones it
+
+
+class Timeline:
+    def __init__(self, sim: Simulator, *, interval: int = 4096, capacity: int = 128) -> None:
+        if interval < 1 or capacity < 2:
+            raise ValueError("interval must be >= 1 and capacity >= 2")
+        self.sim = sim
+        self.interval = interval
+        self.capacity = capacity
+        self.origin = sim.step_count  # the earliest reachable state: where the timeline began
+        self._checkpoints = [Checkpoint(sim.step_count, sim.step_count, sim.clone())]
+        self._forced: dict[int, int] = {}
+        self._forced_steps: list[int] = []  # the keys of _forced, sorted
+
+    # --- reading --------------------------------------------------------------
+
+    @property
+    def step_count(self) -> int:
+        return self.sim.step_count
+
+    @property
+    def verdict(self) -> VerdictView | None:
+        return self.sim.verdict
+
+    @property
+    def checkpoint_steps(self) -> tuple[int, ...]:
+        return tuple(c.step for c in self._checkpoints)
+
+    @property
+    def forced(self) -> dict[int, int]:
+        """Step count before the step -> the thread the caller forced there."""
+        return dict(self._forced)
+
+    # --- moving -----------------------------------------------------------------
+
+    def step(self, tid: int | None = None) -> bool:
+        """One step: the recorded future's, or the scheduler's; ``tid`` forces a thread.
+
+        Raises ValueError if ``tid`` cannot run now.  False once a verdict stands.
+        """
+        sim = self.sim
+        if sim.verdict is not None:
+            return False
+        here = sim.step_count
+        recorded = self._forced.get(here)
+        if tid is not None and tid != recorded:
+            tid = self._choose(here, tid, recorded)
+        elif tid is None:
+            tid = recorded
+        sim.step(tid)
+        self._checkpoint_if_due()
+        return True
+
+    def forward(self, n: int = 1) -> None:
+        """To ``n`` steps ahead (or the verdict)."""
+        self.goto(self.sim.step_count + n)
+
+    def back(self, n: int = 1) -> None:
+        """To the last state at or before ``n`` steps back (or the origin)."""
+        target = max(self.sim.step_count - n, self.origin)
+        self.goto(target)
+        if self.sim.step_count > target:  # inside a forced step's batch: stop before that step
+            self.goto(self._forced_steps[bisect_right(self._forced_steps, target) - 1])
+
+    def goto(self, step: int) -> None:
+        """To step ``step``, backwards or forwards: see the module's docstring."""
+        target = max(step, self.origin)
+        checkpoint = self._checkpoint_at_or_before(target)
+        if not checkpoint.step <= self.sim.step_count <= target:
+            self.sim = checkpoint.sim.clone()
+        self._run_until(target)
+
+    def run(
+        self, max_steps: int | None = None, should_stop: Callable[[], bool] | None = None
+    ) -> VerdictView | None:
+        """Like Simulator.run(), keeping checkpoints and replaying recorded choices."""
+        target = None if max_steps is None else self.sim.step_count + max_steps
+        self._run_until(target, should_stop)
+        return self.sim.verdict
+
+    # --- inside -------------------------------------------------------------------
+
+    def _choose(self, here: int, tid: int, recorded: int | None) -> int | None:
+        """The caller forces ``tid`` at ``here``: record it; None if it is the scheduler's pick."""
+        sim = self.sim
+        pick = sim.next_tid()
+        if pick is None:
+            raise ValueError(f"thread {tid} cannot run now: the clock must advance first")
+        if tid != pick and tid not in sim.runnable():
+            raise ValueError(f"thread {tid} is not runnable")
+        choice = None if tid == pick else tid
+        if choice != recorded:  # another branch from here: the old future is gone
+            self._drop_future(here)
+            if choice is not None:
+                self._forced[here] = choice
+                insort(self._forced_steps, here)
+        return choice
+
+    def _drop_future(self, here: int) -> None:
+        cut = bisect_right(self._forced_steps, here - 1)
+        for step in self._forced_steps[cut:]:
+            del self._forced[step]
+        del self._forced_steps[cut:]
+        del self._checkpoints[bisect_right(self._checkpoints, here, key=_step) :]
+
+    def _run_until(self, target: int | None, should_stop: Callable[[], bool] | None = None) -> None:
+        """Forward to step ``target`` (None: the verdict), stopping at checkpoints and choices."""
+        sim = self.sim
+        while sim.verdict is None and (target is None or sim.step_count < target):
+            if should_stop is not None and should_stop():
+                return
+            here = sim.step_count
+            forced = self._forced.get(here)
+            if forced is not None:
+                sim.step(forced)
+            else:
+                stop = here - here % self.interval + self.interval
+                i = bisect_right(self._forced_steps, here)
+                if i < len(self._forced_steps):
+                    stop = min(stop, self._forced_steps[i])
+                if target is not None:
+                    stop = min(stop, target)
+                sim.run(max_steps=stop - here)  # lands exactly on stop: see the module's docstring
+            self._checkpoint_if_due()
+
+    def _checkpoint_if_due(self) -> None:
+        sim = self.sim
+        step = sim.step_count
+        boundary = step - step % self.interval
+        if boundary <= self.origin:
+            return
+        i = bisect_right(self._checkpoints, step, key=_step)
+        if self._checkpoints[i - 1].boundary >= boundary:
+            return  # this stretch has its checkpoint (we are replaying it)
+        self._checkpoints.insert(i, Checkpoint(step, boundary, sim.clone()))
+        while len(self._checkpoints) > self.capacity:
+            self.interval *= 2
+            first, *rest = self._checkpoints
+            self._checkpoints = [first, *(c for c in rest if c.boundary % self.interval == 0)]
+
+    def _checkpoint_at_or_before(self, step: int) -> Checkpoint:
+        return self._checkpoints[bisect_right(self._checkpoints, step, key=_step) - 1]
+
+
+def _step(checkpoint: Checkpoint) -> int:
+    return checkpoint.step

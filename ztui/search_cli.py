@@ -1,0 +1,476 @@
+"""`ztui replay`, `ztui explore` and `ztui sweep`: traces and the search for deadlocks.
+
+register(group) adds the three commands to a click group (ztui.cli wires
+it into `ztui`).  Bad input exits 2 with one line per problem, never a
+traceback; a progress bar or line goes to stderr when it is a terminal.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from ztui.scenario.bundled import resolve_scenario
+from ztui.scenario.errors import ScenarioError
+from ztui.scenario.load import load_scenario
+from ztui.scenario.model import Scenario
+from ztui.trace import TraceError, read_trace, replay, write_trace
+
+EXIT_OK, EXIT_FOUND, EXIT_BAD_INPUT = 0, 1, 2
+VERDICT_STYLE = {"ok": "green", "deadlock": "bold red", "livelock": "yellow", "recursion": "magenta"}
+
+
+def register(group: click.Group) -> None:
+    """Add `replay`, `explore` and `sweep` to ``group``."""
+    for command in (replay_command, explore_command, sweep_command):
+        group.add_command(command)
+
+
+# --- replay ------------------------------------------------------------------
+
+
+@click.command("replay")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def replay_command(file: Path) -> None:
+    """Re-run a trace and check every decision and every recorded state hash.
+
+    A trace (from `ztui run --trace`, `ztui explore` or the TUI) holds the
+    scenario, the seed, each scheduling decision and a state hash every K
+    decisions.  Prints one line: OK, or where the replay first left the
+    recording.
+
+    \b
+    Exit codes: 0 the replay matches, 1 it diverges, 2 the file cannot be used.
+    \b
+    Examples:
+      ztui replay livelock.trace.gz
+      ztui run teach-swapmeta-kmalloc-obj --trace run.trace && ztui replay run.trace
+    """
+    trace = _read_trace_or_exit(file)
+    total = trace.decision_count
+    with _progress_bar(f"replaying {file.name}", total) as advance:
+        result = replay(trace, progress=lambda done, _: advance(done))
+    where = f"{result.decisions:,} decisions, step {result.step:,}, {result.tick / trace.scenario.machine.hz:.2f} s simulated"
+    if result.ok:
+        verdict = result.verdict or "none (stopped before a verdict)"
+        click.echo(f"OK: {where}, verdict {verdict}; {result.hashes_checked} state hashes match")
+        sys.exit(EXIT_OK)
+    click.echo(f"DIVERGED: {result.divergence}")
+    sys.exit(EXIT_FOUND)
+
+
+# --- explore -------------------------------------------------------------------
+
+
+class PreemptionBound(click.ParamType):
+    name = "N|all"
+
+    def convert(self, value, param, ctx):
+        if value is None or isinstance(value, int):
+            return value
+        if str(value).lower() == "all":
+            return None
+        if str(value).isdigit():
+            return int(value)
+        self.fail(f"{value!r}: expected a number of preemptions (0, 1, 2, ...) or 'all'", param, ctx)
+
+
+@click.command("explore")
+@click.argument("scenario", metavar="SCENARIO")
+@click.option("--seeds", type=click.IntRange(min=1), help="Run N random schedules, seeds FIRST..FIRST+N-1.")
+@click.option(
+    "--first-seed", type=click.IntRange(min=0), default=0, show_default=True, help="The first seed."
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Processes to run seeds in.",
+)
+@click.option(
+    "--traces",
+    "trace_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Directory for the traces of the first seed of each verdict.",
+)
+@click.option(
+    "--exhaustive", is_flag=True, help="Search every schedule breadth-first instead of sampling seeds."
+)
+@click.option(
+    "--max-depth",
+    type=click.IntRange(min=1),
+    default=5000,
+    show_default=True,
+    help="Steps per schedule (exhaustive).",
+)
+@click.option(
+    "--max-preemptions",
+    type=PreemptionBound(),
+    default="0",
+    show_default=True,
+    help="Switches away from a thread that could go on running (exhaustive); 'all' for every interleaving.",
+)
+@click.option(
+    "--max-states",
+    type=click.IntRange(min=1),
+    default=1_000_000,
+    show_default=True,
+    help="Stop after this many distinct states (exhaustive).",
+)
+@click.option(
+    "--livelock-window",
+    metavar="DURATION",
+    help='Override [run] livelock_window, e.g. "2s": shorter windows make livelock reachable sooner.',
+)
+@click.option(
+    "--trace",
+    "trace_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to save the schedule found (exhaustive); default SCENARIO-VERDICT.trace.gz.",
+)
+def explore_command(
+    scenario: str,
+    seeds: int | None,
+    first_seed: int,
+    jobs: int,
+    trace_dir: Path,
+    exhaustive: bool,
+    max_depth: int,
+    max_preemptions: int | None,
+    max_states: int,
+    livelock_window: str | None,
+    trace_file: Path | None,
+) -> None:
+    """Look for deadlock, livelock and recursion: random schedules, or all of them.
+
+    With --seeds N, runs the scenario once per seed under the seeded-random
+    scheduler, in parallel; prints the verdicts per seed range and the first
+    seed reaching each verdict, and saves a trace of each (replay it with
+    `ztui replay`, step through it with `ztui launch --trace`).
+
+    With --exhaustive, searches the scheduler's choices breadth-first,
+    merging states met before, for the shortest schedule to deadlock,
+    livelock or recursion.  It prints that schedule TLC-style (each step
+    shows only what changed) and saves its trace.  If the search runs out of
+    states first, no such verdict is reachable: a proof for this scenario,
+    within the preemption bound.  A thread hands the CPU over for free when
+    it blocks, exits or a clock tick comes (DragonFly's LWKT switches kernel
+    threads only then); --max-preemptions counts the other switches.
+    Livelock needs [run] livelock_window of simulated time without progress:
+    for small machines, --livelock-window 2s finds it sooner.
+
+    \b
+    Exit codes: 0 nothing bad found, 1 a deadlock, livelock or recursion was found, 2 bad input.
+    \b
+    Examples:
+      ztui explore teach-swapmeta-kmalloc-obj --seeds 10000 --jobs 2
+      ztui explore teach-swapmeta-kmalloc-obj --exhaustive --max-depth 5000
+      ztui explore teach-swapmeta-zalloc --exhaustive --max-preemptions 1 --livelock-window 2s
+    """
+    if (seeds is None) == (not exhaustive):
+        raise click.UsageError("give either --seeds N or --exhaustive")
+    loaded = _load_or_exit(scenario)[1]
+    if livelock_window is not None:
+        loaded = _with_param(loaded, "run.livelock_window", livelock_window, "--livelock-window")
+    if exhaustive:
+        _explore_exhaustive(loaded, max_depth, max_preemptions, max_states, trace_file)
+    else:
+        _explore_seeds(loaded, range(first_seed, first_seed + seeds), jobs, trace_dir)
+
+
+def _explore_seeds(scenario: Scenario, seeds: range, jobs: int, trace_dir: Path) -> None:
+    from ztui.explore import SEED_RANGES, VERDICTS, explore_seeds
+
+    with _progress_bar(f"{scenario.name}: {len(seeds):,} seeds", len(seeds), counts=True) as advance:
+        result = explore_seeds(
+            scenario, seeds, jobs, on_progress=lambda done, _, counts: advance(done, counts)
+        )
+    out = Console()
+    table = Table(
+        title=f"{scenario.name}: verdicts by seed ({result.seconds:.1f} s, {jobs} job{'s' if jobs > 1 else ''})"
+    )
+    table.add_column("seeds", justify="right")
+    for verdict in VERDICTS:
+        table.add_column(verdict, justify="right", style=VERDICT_STYLE[verdict])
+    for first, last, counts in result.ranges(SEED_RANGES):
+        table.add_row(f"{first}-{last}", *(str(counts[v]) for v in VERDICTS))
+    totals = result.counts()
+    table.add_row("all", *(str(totals[v]) for v in VERDICTS), style="bold")
+    out.print(table)
+    trace_dir.mkdir(parents=True, exist_ok=True)
+    for verdict, seed in sorted(result.first_seeds().items(), key=lambda item: item[1]):
+        trace = result.traces[verdict]
+        file = trace_dir / f"{scenario.name or 'scenario'}-{verdict}-seed{seed}.trace.gz"
+        write_trace(trace, file)
+        out.print(
+            f"first [{VERDICT_STYLE[verdict]}]{verdict}[/]: seed {seed}, step {trace.end_step:,},"
+            f" {trace.end_tick / scenario.machine.hz:.2f} s simulated; trace {file}",
+            highlight=False,
+        )
+    sys.exit(EXIT_FOUND if any(totals[v] for v in VERDICTS if v != "ok") else EXIT_OK)
+
+
+def _explore_exhaustive(
+    scenario: Scenario, max_depth: int, max_preemptions: int | None, max_states: int, trace_file: Path | None
+) -> None:
+    from ztui.explore import describe_schedule, explore_exhaustive
+
+    err = Console(stderr=True)
+    if err.is_terminal:
+        with err.status("searching...") as status:
+            result = explore_exhaustive(
+                scenario,
+                max_depth,
+                max_preemptions=max_preemptions,
+                max_states=max_states,
+                on_progress=lambda p: status.update(p.line()),
+            )
+    else:
+        result = explore_exhaustive(
+            scenario, max_depth, max_preemptions=max_preemptions, max_states=max_states
+        )
+    if result.verdict is not None:
+        for line in describe_schedule(scenario, result.seed, result.schedule):
+            click.echo(line)
+        file = trace_file or Path(f"{scenario.name or 'scenario'}-{result.verdict}.trace.gz")
+        write_trace(result.trace(), file)
+        click.echo(f"trace: {file}")
+    click.echo(result.progress.line())
+    click.echo(f"{result.summary()}; fingerprint collision probability {result.collision_odds():.1g}")
+    sys.exit(EXIT_FOUND if result.verdict is not None else EXIT_OK)
+
+
+# --- sweep -------------------------------------------------------------------------
+
+
+@click.command("sweep")
+@click.argument("scenario", metavar="SCENARIO")
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    required=True,
+    metavar="KEY=V1,V2,...",
+    help="A scenario key and the values to try, e.g. machine.swap=64m,128m; repeat for a grid.",
+)
+@click.option(
+    "--seeds",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Runs per grid point; above 1, seeds 0..N-1 under the random scheduler.",
+)
+@click.option(
+    "--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True, help="Local processes."
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
+)
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "dask", "ray"]),
+    default="local",
+    show_default=True,
+    help="Where the runs go: local processes, or a Dask or Ray cluster (pip install 'ztui[dask]' / 'ztui[ray]').",
+)
+@click.option("--address", help="The Dask scheduler or Ray cluster address; default: start a local one.")
+def sweep_command(
+    scenario: str,
+    params: tuple[str, ...],
+    seeds: int,
+    jobs: int,
+    fmt: str,
+    executor: str,
+    address: str | None,
+) -> None:
+    """Run a scenario over a grid of parameter values and tabulate the verdicts.
+
+    Each --param names a key of the scenario's tables ([machine], [vm],
+    [allocators], [io], [interrupt], [run]) and the values to try, written
+    as in a scenario file (sizes "64m", durations "2s", rates "1m/s",
+    allocator names, mitigations joined with "+", "none").  Every
+    combination runs; the table format ends with a heatmap of verdicts
+    over the first two keys.
+
+    \b
+    Examples:
+      ztui sweep teach-swapmeta-kmalloc-obj --param machine.swap=4m,8m,16m --param machine.physmem=8m,16m
+      ztui sweep teach-swapmeta-kmalloc-obj --param allocators.mitigations=none,pass-reserve-flags,reserved-slab --seeds 20 -j 2
+      ztui sweep my.toml --param io.swap_write_latency=1ms,10ms,100ms --format csv > out.csv
+      ztui sweep my.toml --param machine.swap=1g,2g --executor dask --address tcp://scheduler:8786
+    """
+    from ztui.explore import ParamError, make_executor, parse_param, sweep
+
+    _, loaded = _load_or_exit(scenario)
+    try:
+        grid = [parse_param(text) for text in params]
+        pool = make_executor(executor, address)
+        with _progress_bar(f"{loaded.name}: sweep", _grid_size(grid) * seeds, counts=True) as advance:
+            result = sweep(
+                loaded,
+                grid,
+                seeds,
+                jobs=jobs,
+                executor=pool,
+                on_progress=lambda done, _, counts: advance(done, counts),
+            )
+    except ParamError as exc:
+        _bad_input(str(exc))
+    if fmt == "csv":
+        click.echo(_csv(result.rows()), nl=False)
+    elif fmt == "json":
+        click.echo(json.dumps({"keys": list(result.keys), "runs": result.rows()}, indent=2))
+    else:
+        out = Console()
+        out.print(_sweep_table(loaded, result))
+        for heatmap in _heatmaps(result):
+            out.print(heatmap)
+
+
+def _grid_size(grid: list[tuple[str, tuple[str, ...]]]) -> int:
+    size = 1
+    for _, values in grid:
+        size *= len(values)
+    return size
+
+
+def _csv(rows: list[dict]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else [])
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def _sweep_table(scenario: Scenario, result) -> Table:
+    from ztui.explore import VERDICTS
+
+    hz = scenario.machine.hz
+    table = Table(title=f"{scenario.name}: sweep ({result.seconds:.1f} s)")
+    for key in result.keys:
+        table.add_column(key)
+    table.add_column("runs", justify="right")
+    for verdict in VERDICTS:
+        table.add_column(verdict, justify="right", style=VERDICT_STYLE[verdict])
+    table.add_column("median time", justify="right")
+    for point in result.points:
+        counts = point.counts()
+        times = sorted(run.tick / hz for run in point.runs)
+        table.add_row(
+            *(value for _, value in point.values),
+            str(len(point.runs)),
+            *(str(counts[v]) for v in VERDICTS),
+            f"{times[len(times) // 2]:.2f} s",
+        )
+    return table
+
+
+def _heatmaps(result) -> list[Table]:
+    """Verdicts over the first two keys (rows x columns), one map per value of the other keys."""
+    keys = result.keys
+    row_key, col_key = keys[0], keys[1] if len(keys) > 1 else None
+    groups: dict[tuple, dict[tuple[str, str], Counter]] = {}
+    rows: dict[str, None] = {}
+    cols: dict[str, None] = {}
+    for point in result.points:
+        values = dict(point.values)
+        rest = tuple((k, values[k]) for k in keys[2:])
+        row, col = values[row_key], values[col_key] if col_key else ""
+        rows.setdefault(row)
+        cols.setdefault(col)
+        groups.setdefault(rest, {})[(row, col)] = point.counts()
+    maps = []
+    for rest, cells in groups.items():
+        title = "verdicts" + (": " + ", ".join(f"{k}={v}" for k, v in rest) if rest else "")
+        table = Table(title=title, show_lines=True)
+        table.add_column(f"{row_key} \\ {col_key}" if col_key else row_key)
+        for col in cols:
+            table.add_column(col or "verdict", justify="center")
+        for row in rows:
+            table.add_row(row, *(_cell(cells.get((row, col))) for col in cols))
+        maps.append(table)
+    return maps
+
+
+def _cell(counts: Counter | None) -> Text:
+    if not counts:
+        return Text("")
+    verdict, n = counts.most_common(1)[0]
+    total = sum(counts.values())
+    label = verdict if n == total else f"{verdict} {n}/{total}"
+    return Text(f" {label} ", style=f"reverse {VERDICT_STYLE[verdict]}")
+
+
+# --- shared ------------------------------------------------------------------------
+
+
+def _load_or_exit(arg: str) -> tuple[Path, Scenario]:
+    try:
+        path = resolve_scenario(arg)
+        return path, load_scenario(path)
+    except ScenarioError as exc:
+        click.echo("\n".join(exc.problems), err=True)
+        sys.exit(EXIT_BAD_INPUT)
+
+
+def _read_trace_or_exit(file: Path):
+    try:
+        return read_trace(file)
+    except TraceError as exc:
+        _bad_input(str(exc))
+
+
+def _with_param(scenario: Scenario, key: str, value: str, option: str) -> Scenario:
+    from ztui.explore import ParamError, override
+
+    try:
+        return override(scenario, key, value)
+    except ParamError as exc:
+        _bad_input(f"{option}: {exc}")
+
+
+def _bad_input(message: str) -> None:
+    click.echo(f"ztui: {message}", err=True)
+    sys.exit(EXIT_BAD_INPUT)
+
+
+@contextmanager
+def _progress_bar(description: str, total: int, counts: bool = False) -> Iterator:
+    """A Rich progress bar on stderr when it is a terminal; yields ``advance(done, counts=None)``."""
+    err = Console(stderr=True)
+    if not err.is_terminal:
+        yield lambda done, verdicts=None: None
+        return
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    if counts:
+        columns.append(TextColumn("{task.fields[verdicts]}"))
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task(description, total=total, verdicts="")
+
+        def advance(done: int, verdicts: Counter | None = None) -> None:
+            text = "  ".join(f"{v} {n}" for v, n in sorted(verdicts.items())) if verdicts else ""
+            bar.update(task, completed=done, verdicts=text)
+
+        yield advance
