@@ -340,19 +340,10 @@ def _choices(
 def _fingerprint(sim: Simulator, running: int | None) -> int:
     """A 64-bit fingerprint of the search state: the machine state and, under a bound, the running thread.
 
-    Under step(tid) the round-robin cursor (rr_last) is dead state: masking
-    it lets interleavings that reach the same machine state meet.
-    tick_steps is not in state_key() but decides when the clock must
-    advance, so it is part of the search state.
+    Under step(tid) the scheduler's own state is dead: leaving it out lets
+    interleavings that reach the same machine state meet.
     """
-    k = sim.k
-    cursor = k.rr_last
-    k.rr_last = -1
-    try:
-        key = sim.state_key()
-    finally:
-        k.rr_last = cursor
-    return hash((key, k.tick_steps, running))
+    return hash((sim.state_key(scheduler=False), running))
 
 
 # --- the steps of a schedule, TLC-style ----------------------------------------------

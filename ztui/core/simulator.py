@@ -87,15 +87,21 @@ class Simulator:
     def state_hash(self) -> str:
         return state_digest(self.k)
 
-    def state_key(self) -> tuple:
-        """The state as a hashable value (for search); step counters excluded."""
+    def state_key(self, scheduler: bool = True) -> tuple:
+        """The state as a hashable value, for search: the step counter is left out.
+
+        ``scheduler=False`` also leaves out the round-robin cursor and the
+        PRNG, which are dead state when every step names its thread.
+        """
         k = self.k
-        step, tick_steps = k.step, k.tick_steps
-        k.step = k.tick_steps = 0
+        saved = k.step, k.rr_last, k.rng
+        k.step = 0
+        if not scheduler:
+            k.rr_last, k.rng = -1, 0
         try:
             return encode(k)
         finally:
-            k.step, k.tick_steps = step, tick_steps
+            k.step, k.rr_last, k.rng = saved
 
     def clone(self) -> Simulator:
         twin = Simulator(self.scenario, clone_kernel(self.k), self.seed)
