@@ -203,10 +203,17 @@ def fake_app(monkeypatch):
 
 def test_launch_passes_the_scenario_to_the_app(tmp_path, fake_app):
     path = write(tmp_path, "good.toml", GOOD)
-    trace = tmp_path / "out.trace"
+    trace = tmp_path / "in.trace"
+    trace.write_text("{}")  # the app reads it; the CLI only checks it exists
     result = invoke("launch", str(path), "--seed", "3", "--theme", "ztui-light", "--trace", str(trace))
     assert result.exit_code == 0
     assert fake_app == [(path, 3, "ztui-light", trace)]
+
+
+def test_launch_refuses_a_missing_trace(tmp_path, fake_app):
+    result = invoke("launch", "--trace", str(tmp_path / "none.trace"))
+    assert result.exit_code == 2 and "does not exist" in result.output
+    assert fake_app == []
 
 
 def test_launch_without_a_scenario_leaves_the_choice_to_the_app(fake_app):

@@ -23,6 +23,7 @@ from ztui.scenario.errors import InvalidValue, ScenarioError
 from ztui.scenario.load import load_scenario
 from ztui.scenario.model import USEC, Scenario
 from ztui.scenario.units import format_size, parse_duration, parse_size
+from ztui.search_cli import register as register_search_commands
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_BAD_INPUT = 0, 1, 2
 # Steps between progress-bar updates: small enough to redraw a few times a second.
@@ -138,8 +139,19 @@ def vmstats(pages: int | None, physmem: int | None, as_json: bool) -> None:
 @click.option("--max-time", metavar="DURATION", help='Stop at this simulated time, e.g. "30s"; overrides [run].')
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the report.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar; one summary line instead of the report.")
+@click.option(
+    "--trace",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write a replayable trace (see `ztui replay`); .gz compresses it.",
+)
 def run(
-    scenario: str, seed: int | None, max_steps: int | None, max_time: str | None, as_json: bool, quiet: bool
+    scenario: str,
+    seed: int | None,
+    max_steps: int | None,
+    max_time: str | None,
+    as_json: bool,
+    quiet: bool,
+    trace: Path | None,
 ) -> None:
     """Run a scenario headless until its verdict and report why it ended.
 
@@ -156,14 +168,16 @@ def run(
       ztui run scenarios/swapmeta-kmalloc-obj-churn.toml
       ztui run swapmeta-zalloc-churn --json | jq .verdict
       ztui run my-test.toml --seed 7 --max-time 30s
+      ztui run teach-swapmeta-kmalloc-obj --trace livelock.trace.gz
     """
     from ztui.core.simulator import Simulator
     from ztui.report import expectation_met, print_report, report_json, summary_line
 
-    loaded = _with_limits(_load_or_exit(scenario)[1], seed, max_steps, max_time)
+    path, loaded = _load_or_exit(scenario)
+    loaded = _with_limits(loaded, seed, max_steps, max_time)
     sim = Simulator.from_scenario(loaded, seed=loaded.run.seed)
     err = Console(stderr=True)
-    _run_to_verdict(sim, loaded, progress=err.is_terminal and not quiet)
+    _run_to_verdict(sim, loaded, progress=err.is_terminal and not quiet, trace=trace, source=path)
     snap = sim.snapshot()
     if as_json:
         click.echo(json.dumps(report_json(snap, loaded), indent=2))
@@ -178,7 +192,11 @@ def run(
 @click.argument("scenario", required=False, metavar="[SCENARIO]")
 @click.option("--seed", type=int, help="PRNG seed; overrides [run] seed.")
 @click.option("--theme", metavar="NAME", help="A TUI theme, e.g. ztui-dark, ztui-light, ztui-amber.")
-@click.option("--trace", type=click.Path(dir_okay=False, path_type=Path), help="Record the session to FILE.")
+@click.option(
+    "--trace",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Open a trace (from `ztui run --trace` or `ztui explore`) at its last step.",
+)
 def launch(scenario: str | None, seed: int | None, theme: str | None, trace: Path | None) -> None:
     """Open a scenario in the TUI and step through it.
 
@@ -190,6 +208,7 @@ def launch(scenario: str | None, seed: int | None, theme: str | None, trace: Pat
       ztui launch
       ztui launch mapentry-kmalloc-obj --seed 3
       ztui launch my-test.toml --theme ztui-light
+      ztui launch --trace livelock.trace.gz
     """
     # Report bad input here, before the TUI takes over the screen.
     path = _load_or_exit(scenario)[0] if scenario is not None else None
@@ -225,9 +244,22 @@ def _with_limits(
     return attrs.evolve(scenario, run=attrs.evolve(scenario.run, **changes))
 
 
-def _run_to_verdict(sim, scenario: Scenario, progress: bool) -> None:
+def _run_to_verdict(sim, scenario: Scenario, progress: bool, trace: Path | None, source: Path) -> None:
+    """Run to the verdict, recording a trace if asked, with a progress bar if asked."""
+    if trace is not None:
+        from ztui.trace import TraceRecorder, write_trace
+
+        recorder = TraceRecorder(sim, source=source)
+        _advance_to_verdict(sim, scenario, progress, recorder.run)
+        write_trace(recorder.trace(), trace)
+    else:
+        _advance_to_verdict(sim, scenario, progress, lambda n: sim.run(max_steps=n))
+
+
+def _advance_to_verdict(sim, scenario: Scenario, progress: bool, advance) -> None:
     if not progress:
-        sim.run()
+        while sim.verdict is None:
+            advance(PROGRESS_CHUNK)
         return
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -241,7 +273,7 @@ def _run_to_verdict(sim, scenario: Scenario, progress: bool) -> None:
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task(scenario.name, total=limit_s, step=0)
         while sim.verdict is None:
-            sim.run(max_steps=PROGRESS_CHUNK)
+            advance(PROGRESS_CHUNK)
             bar.update(task, completed=sim.tick / sim.hz, step=sim.step_count)
 
 
@@ -262,8 +294,9 @@ def _describe(scenario: Scenario) -> str:
 @click.option("--runs", default=3, show_default=True, type=click.IntRange(1, 20), help="Repetitions; medians are printed.")
 @click.option("--tui", "with_tui", is_flag=True, help="Also drive the TUI headless and measure it.")
 @click.option("--seconds", default=5.0, show_default=True, type=click.FloatRange(1, 120), help="Length of the TUI run.")
+@click.option("--search", "with_search", is_flag=True, help="Also measure exhaustive search, seed exploration and time travel.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
-def bench(runs: int, with_tui: bool, seconds: float, as_json: bool) -> None:
+def bench(runs: int, with_tui: bool, seconds: float, with_search: bool, as_json: bool) -> None:
     """Measure simulator throughput (and, with --tui, the TUI's).
 
     The core figures are simulated kernel steps per second and the wall
@@ -271,13 +304,17 @@ def bench(runs: int, with_tui: bool, seconds: float, as_json: bool) -> None:
     beside a plain SimPy model (one Container, get/put/timeout) timed in
     the same run.  With --tui: screen updates per second, key-press-to-
     screen latency, and simulator steps per second while the TUI draws,
-    compared with the headless figure of the same run.
+    compared with the headless figure of the same run.  With --search:
+    distinct states per second of the exhaustive search on the smallest
+    teaching scenario, the wall time of a 10,000-seed exploration with 2
+    jobs, and time-travel latency and checkpoint memory at step 1,000,000.
 
     \b
     Examples:
       ztui bench
       ztui bench --runs 5 --json
       ztui bench --tui --seconds 10
+      ztui bench --search
     """
     from ztui.bench import bench_core, print_bench
 
@@ -288,8 +325,16 @@ def bench(runs: int, with_tui: bool, seconds: float, as_json: bool) -> None:
         figures["tui"] = bench_tui(seconds)
         # The TUI keeps the event log on; compare with headless doing the same work.
         figures["tui"]["vs_headless"] = figures["tui"]["sim_steps_per_s"] / figures["ztui_logged"]["steps_per_s"]
+    if with_search:
+        from ztui.search_bench import bench_exhaustive, bench_explore_seeds, bench_timeline
+
+        figures["exhaustive"] = bench_exhaustive()
+        figures["explore_seeds"] = bench_explore_seeds()
+        figures["timeline"] = bench_timeline()
     if as_json:
         click.echo(json.dumps(figures, indent=2))
     else:
         print_bench(figures, Console())
 
+
+register_search_commands(main)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 
 from textual.command import Hit
 from tui_support import DEFAULT, LONG, SIZE, make_app, pilot_test
@@ -18,7 +17,7 @@ from ztui.tui.screens.help import HelpScreen
 from ztui.tui.screens.prompts import FilterScreen, GotoScreen, PickerScreen
 from ztui.tui.screens.text import ProblemsScreen, TextScreen
 from ztui.tui.statusbar import StatusBar
-from ztui.tui.trace import SessionTrace
+from ztui.trace import TraceRecorder
 
 
 def headless(path=DEFAULT) -> Simulator:
@@ -299,16 +298,22 @@ async def test_starting_with_a_broken_scenario_shows_its_problems(tmp_path):
 
 
 @pilot_test
-async def test_trace_records_the_session(tmp_path):
-    path = tmp_path / "session.jsonl"
-    app = make_app(trace=SessionTrace(path))
+async def test_a_trace_opens_at_its_verdict_and_steps_back_exactly(tmp_path):
+    scenario = load_scenario(DEFAULT)
+    recorder = TraceRecorder(Simulator.from_scenario(scenario))
+    recorder.run()
+    trace = recorder.trace()
+    app = make_app(trace=trace)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("space", "f")
+        await pilot.pause()
+        assert app.snapshot.step == trace.end_step and app.snapshot.verdict is not None
+        assert app.session.sim.state_hash() == trace.end_hash
+        await pilot.press("b")
         await app.workers.wait_for_complete()
-        await pilot.press("q")
-    kinds = [json.loads(line)["kind"] for line in path.read_text().splitlines()]
-    assert kinds[:3] == ["open", "step", "fast-forward"]
-    assert "verdict" in kinds and kinds[-1] == "pause"
+        await pilot.pause()
+        fresh = Simulator.from_scenario(scenario)
+        fresh.run(max_steps=trace.end_step - 1)
+        assert app.session.sim.state_hash() == fresh.state_hash()
 
 
 def test_every_bundled_scenario_is_offered():

@@ -33,6 +33,7 @@ class Simulator:
         self.random = scenario.run.scheduler is Scheduler.RANDOM
         self.max_steps = scenario.run.max_steps
         self.max_ticks = scenario.run.max_time * kernel.hz // USEC
+        kernel.step_cap = self.max_steps  # no batch runs past the scenario's limit
         self.events: deque[EventView] = deque(maxlen=EVENT_LOG_MAX)
         self.history: list[tuple[int, int]] = [(0, kernel.free + kernel.cache)]
         self._verdict: VerdictView | None = None
@@ -126,7 +127,7 @@ class Simulator:
             try:
                 return self.step(tid)
             finally:
-                k.step_cap = 1 << 62
+                k.step_cap = self.max_steps
         ready = [t for t in k.threads if t.state == RUN]
         if not ready or k.tick_steps >= k.steps_per_tick * k.ncpus:
             if tid is not None:
@@ -170,7 +171,7 @@ class Simulator:
                     break
                 self.step()
         finally:
-            k.step_cap = 1 << 62
+            k.step_cap = self.max_steps
         return self._verdict
 
     def _pick(self, ready: list[Thread], advance: bool) -> Thread:

@@ -27,6 +27,7 @@ from textual.widgets import Footer
 from textual.worker import get_current_worker
 
 from ztui.core.snapshot import Snapshot
+from ztui.trace import Trace, TraceError, read_trace
 from ztui.scenario.bundled import default_scenario_path
 from ztui.scenario.errors import ScenarioError
 from ztui.tui import controls
@@ -49,7 +50,6 @@ from ztui.tui.screens.text import ProblemsScreen, TextScreen, thread_details
 from ztui.tui.session import ScenarioEntry, Session, available_scenarios
 from ztui.tui.statusbar import Status, StatusBar
 from ztui.tui.themes import BUNDLED_THEMES, DEFAULT_THEME, VARIABLE_DEFAULTS, load_themes
-from ztui.tui.trace import SessionTrace
 
 # Run speeds in steps per second; the last one is "as fast as it goes".
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000, float("inf"))
@@ -85,7 +85,7 @@ class ZtuiApp(App[int]):
         seed: int | None = None,
         theme: str | None = None,
         keymap: dict[str, str] | None = None,
-        trace: SessionTrace | None = None,
+        trace: Trace | None = None,
     ) -> None:
         """``keymap`` None reads the user's keymap file (see ztui.tui.keymap)."""
         super().__init__()
@@ -132,7 +132,10 @@ class ZtuiApp(App[int]):
         self._install_themes()
         self._install_keymap()
         self.query_one(ThreadsPane).focus()
-        self.open_scenario(self.scenario_path or default_scenario_path())
+        if self.trace is not None:
+            self.open_trace(self.trace)
+        else:
+            self.open_scenario(self.scenario_path or default_scenario_path())
 
     def _install_themes(self) -> None:
         themes, problems = load_themes([BUNDLED_THEMES, Path.cwd() / "themes"])
@@ -182,9 +185,17 @@ class ZtuiApp(App[int]):
         self.session = session
         self.scenario_path = path
         self._generation += 1
-        self._record("open", 0, scenario=session.scenario.name, path=str(path), seed=session.sim.seed)
         self._show_current()
         return True
+
+    def open_trace(self, trace: Trace) -> None:
+        """Open a trace at its last step, ready to step back through it."""
+        self.stop()
+        self.session = Session.from_trace(trace)
+        self.scenario_path = self.session.path
+        self._generation += 1
+        self._show_current()
+        self.notify(f"Trace of {trace.scenario.name}: step {self.session.sim.step_count:,}, b steps back")
 
     # -- running ------------------------------------------------------------
 
@@ -206,7 +217,6 @@ class ZtuiApp(App[int]):
     def _paused(self) -> None:
         self.mode = "paused"
         self._show_current()
-        self._record("pause", self.snapshot.step)
 
     def start(self, job: Job, mode: str) -> None:
         if self.session is None:
@@ -214,7 +224,6 @@ class ZtuiApp(App[int]):
         self.stop()
         self.mode = mode
         self._arrivals.clear()
-        self._record(mode, self.session.sim.step_count, **({"target": job.target} if isinstance(job, GoTo) else {}))
         self._drive(job, self._generation)
         self._update_status()
 
@@ -254,9 +263,6 @@ class ZtuiApp(App[int]):
         self.snapshot = snapshot
         if (snapshot.verdict is not None) != self._verdict_shown:
             self._verdict_shown = snapshot.verdict is not None
-            if snapshot.verdict is not None:
-                self._record("verdict", snapshot.step, verdict=snapshot.verdict.kind,
-                             headline=snapshot.verdict.headline)
         chain = Chain.of(snapshot.verdict)
         with self.batch_update():
             for pane in self.query(".pane"):
@@ -332,7 +338,6 @@ class ZtuiApp(App[int]):
             self.notify(f"The run has ended ({self.session.sim.verdict.kind}). {self._banner_hint()}.")
             return
         self.session.timeline.step(tid)
-        self._record("step", self.session.sim.step_count, tid=tid)
         self._show_current()
 
     def action_toggle_run(self) -> None:
@@ -355,7 +360,6 @@ class ZtuiApp(App[int]):
             self.notify("Already at step 0.")
             return
         self.session.timeline.step_back()
-        self._record("back", self.session.sim.step_count)
         self._show_current()
 
     def action_goto(self) -> None:
@@ -425,24 +429,20 @@ class ZtuiApp(App[int]):
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.keys, str(keymap_path())))
 
-    def _record(self, kind: str, step: int, **fields: object) -> None:
-        if self.trace is not None:
-            self.trace.record(kind, step, **fields)
-
     def on_unmount(self) -> None:
         self._stop_worker()  # not stop(): the panes are gone, there is nothing to show
         sys.setswitchinterval(self._switch_interval)
-        if self.trace is not None:
-            self.trace.close()
 
 
 def run_app(scenario_path: Path | None, seed: int | None, theme: str | None, trace: Path | None) -> int:
-    """Entry point for `ztui launch`; returns the exit code (2: the trace file cannot be written)."""
-    try:
-        session_trace = SessionTrace(trace) if trace is not None else None
-    except OSError as error:
-        print(f"ztui: cannot write the trace: {error}", file=sys.stderr)
-        return 2
-    app = ZtuiApp(scenario_path, seed=seed, theme=theme, trace=session_trace)
+    """Entry point for `ztui launch`; returns the exit code (2: the trace cannot be read)."""
+    loaded = None
+    if trace is not None:
+        try:
+            loaded = read_trace(trace)
+        except TraceError as error:
+            print(f"ztui: {error}", file=sys.stderr)
+            return 2
+    app = ZtuiApp(scenario_path, seed=seed, theme=theme, trace=loaded)
     app.run()
     return app.return_code or 0

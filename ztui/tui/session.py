@@ -9,9 +9,10 @@ import attrs
 
 from ztui.core.simulator import Simulator
 from ztui.core.snapshot import Snapshot
-from ztui.scenario.bundled import bundled_scenarios
+from ztui.scenario.bundled import bundled_scenarios, default_scenario_path
 from ztui.scenario.load import load_scenario
 from ztui.scenario.model import USEC, Scenario
+from ztui.trace import Trace
 from ztui.tui.timeline import Timeline
 
 
@@ -56,6 +57,14 @@ class Session:
         """Load and start ``path``; raises ScenarioError with the problems ``ztui check`` reports."""
         scenario = load_scenario(path)
         return cls(path, seed, scenario, Timeline(Simulator.from_scenario(scenario, seed=seed)))
+
+    @classmethod
+    def from_trace(cls, trace: Trace) -> Session:
+        """The trace's scenario and seed, followed to the trace's end."""
+        timeline = Timeline(Simulator.from_scenario(trace.scenario, seed=trace.seed))
+        timeline.follow(trace.decisions())
+        path = Path(trace.source_path) if trace.source_path else default_scenario_path()
+        return cls(path, trace.seed, trace.scenario, timeline)
 
     @property
     def sim(self) -> Simulator:

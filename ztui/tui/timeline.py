@@ -18,9 +18,10 @@ handlers or from its worker thread, never from both at once.
 from __future__ import annotations
 
 import time
-from typing import Callable
+from typing import Callable, Iterable
 
 from ztui.core.simulator import Simulator
+from ztui.trace import CLOCK
 
 
 class Timeline:
@@ -61,6 +62,24 @@ class Timeline:
             self._choices[before] = (tid, self.sim.step_count)
         self._account(self._clock() - started)
         return alive
+
+    def follow(self, decisions: Iterable[int]) -> None:
+        """Re-run a trace's decisions (ztui.trace: a tid, or CLOCK for a clock advance).
+
+        A decision is one step() call, which may cover a run of like steps;
+        only the start of a run forced away from the scheduler's pick is a
+        choice to remember: the rest of the run is that thread's time slice,
+        which replay reproduces by itself.
+        """
+        for decision in decisions:
+            started = self._clock()
+            here = self.sim.step_count
+            if decision != CLOCK and decision != self.sim.next_tid():
+                self._choices[here] = decision
+                self.sim.step(decision)
+            else:
+                self.sim.step()
+            self._account(self._clock() - started)
 
     def advance(self, max_steps: int) -> None:
         """Run forward under the scenario's scheduler for at most ``max_steps`` steps."""
