@@ -48,20 +48,29 @@ def test_go_to_replays_the_users_scheduling_choices():
     assert scheduler_only.state_hash() != expected, "the choice made no difference: a weak test"
 
 
-def test_going_back_then_stepping_forgets_the_old_future():
+def test_going_back_keeps_the_future_until_the_user_forces_another_thread():
     timeline = Timeline(fresh_sim(), replay_budget_s=0.0)
     for _ in range(3):
         timeline.step()
     here = timeline.step_count
-    timeline.step(next(t for t in timeline.sim.runnable() if t != timeline.sim.next_tid()))
-    timeline.go_to(here)
-    timeline.step()  # the scheduler's pick this time, not the recorded choice
-    assert all(step <= timeline.step_count for step in timeline.checkpoint_steps)
-    twin = fresh_sim()
-    for _ in range(4):
-        twin.step(exact=True)
-    assert timeline.sim.state_hash() == twin.state_hash()
+    forced = next(t for t in timeline.sim.runnable() if t != timeline.sim.next_tid())
+    timeline.step(forced)
+    timeline.advance(20)
+    end, end_hash = timeline.step_count, timeline.sim.state_hash()
 
+    timeline.go_to(here)
+    timeline.advance(end - here)  # forward again: the recorded choice is followed
+    assert (timeline.step_count, timeline.sim.state_hash()) == (end, end_hash)
+
+    timeline.go_to(here)
+    other = next(t for t in timeline.sim.runnable() if t != forced)
+    timeline.step(other)  # a different choice: the old future is gone
+    assert all(step <= here for step in timeline.checkpoint_steps)
+    twin = fresh_sim()
+    for _ in range(3):
+        twin.step(exact=True)
+    twin.step(other, exact=True)
+    assert timeline.sim.state_hash() == twin.state_hash()
 
 def test_checkpoints_stay_bounded_and_keep_the_start():
     ticks = iter(range(10**9))

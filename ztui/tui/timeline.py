@@ -5,6 +5,10 @@ scheduling choices the user made ("you are the scheduler"), so any earlier
 step can be rebuilt by restoring an earlier clone and running forward,
 applying the recorded choices at the steps where they were made.
 
+Going back keeps the future: stepping or running forward again follows
+the recorded choices (a trace opened at its end can be walked both ways).
+The future is forgotten only when the user forces a different thread.
+
 Checkpoints are taken by compute time, not by step count: whatever the
 speed of a scenario, rebuilding a step then replays at most about
 ``replay_budget_s`` of simulation.  Their number is bounded by thinning the
@@ -37,10 +41,10 @@ class Timeline:
         self._replay_budget_s = replay_budget_s
         self._capacity = capacity
         self._clock = clock
-        # (step_count, frozen clone); the first is the start and is never dropped.
+        # (step_count, frozen clone), in step order; the first is the start and is never dropped.
         self._checkpoints: list[tuple[int, Simulator]] = []
-        # step_count before a user-chosen step -> (the thread chosen, step_count after it).
-        self._choices: dict[int, tuple[int, int]] = {}
+        # step_count before a forced step -> the thread forced there (one exact step).
+        self._choices: dict[int, int] = {}
         self._compute_s = 0.0  # simulation time spent since the last checkpoint
         self._clone_cost_s = 0.0
         self._checkpoint()
@@ -54,12 +58,17 @@ class Timeline:
         return tuple(step for step, _ in self._checkpoints)
 
     def step(self, tid: int | None = None) -> bool:
-        """One step; ``tid`` is the user's choice of thread, None lets the scheduler pick."""
-        before = self.sim.step_count
+        """One kernel step; ``tid`` forces a thread, None follows the recorded future or the scheduler."""
+        here = self.sim.step_count
+        recorded = self._choices.get(here)
+        if tid is None:
+            tid = recorded
+        elif tid != (recorded if recorded is not None else self.sim.next_tid()):
+            self._forget_after(here)
+        if tid is not None and tid != self.sim.next_tid():
+            self._choices[here] = tid
         started = self._clock()
         alive = self.sim.step(tid=tid, exact=True)
-        if tid is not None:
-            self._choices[before] = (tid, self.sim.step_count)
         self._account(self._clock() - started)
         return alive
 
@@ -73,67 +82,55 @@ class Timeline:
         """
         for decision in decisions:
             started = self._clock()
-            here = self.sim.step_count
             if decision != CLOCK and decision != self.sim.next_tid():
-                self._choices[here] = decision
+                self._choices[self.sim.step_count] = decision
                 self.sim.step(decision)
             else:
                 self.sim.step()
             self._account(self._clock() - started)
 
     def advance(self, max_steps: int) -> None:
-        """Run forward under the scenario's scheduler for at most ``max_steps`` steps."""
-        started = self._clock()
-        self.sim.run(max_steps=max_steps)
-        self._account(self._clock() - started)
+        """Run forward for at most ``max_steps`` steps, following the recorded future."""
+        self.replay_toward(self.sim.step_count + max_steps, max_steps)
 
     def start_trip(self, target: int) -> None:
-        """Prepare to reach ``target``: backwards, restore the last checkpoint at or before it.
-
-        Going back forgets everything after ``target``: every recorded
-        choice and checkpoint then lies in the simulator's past.
-        """
-        target = max(target, 0)
+        """Prepare to reach ``target``: backwards, restore the last checkpoint at or before it."""
         if target >= self.sim.step_count:
             return
-        while len(self._checkpoints) > 1 and self._checkpoints[-1][0] > target:
-            self._checkpoints.pop()
-        self._choices = {s: c for s, c in self._choices.items() if s < target}
-        self.sim = self._checkpoints[-1][1].clone()
+        at = max(i for i, (step, _) in enumerate(self._checkpoints) if step <= max(target, 0))
+        self.sim = self._checkpoints[at][1].clone()
         self._compute_s = 0.0
 
     def replay_toward(self, target: int, max_steps: int) -> bool:
-        """Run toward ``target`` (after start_trip), replaying the user's choices; True once there.
-
-        run(max_steps) stops exactly, even inside a batch of like steps.  A
-        recorded choice is one step() and may be such a batch: if it would
-        jump past ``target``, the trip ends just before it.
-        """
+        """Run toward ``target`` (after start_trip), replaying the recorded choices; True once there."""
         budget = max_steps
         while budget > 0 and self.sim.step_count < target and self.sim.verdict is None:
             here = self.sim.step_count
-            choice = self._choices.get(here)
-            if choice is not None:
-                tid, after = choice
-                if after > target:
-                    return True
-                self.step(tid)
+            if here in self._choices:
+                self.step()
             else:
                 next_choice = min((s for s in self._choices if s > here), default=target)
-                self.advance(min(here + budget, next_choice, target) - here)
+                started = self._clock()
+                self.sim.run(max_steps=min(here + budget, next_choice, target) - here)
+                self._account(self._clock() - started)
             if self.sim.step_count == here:
                 return True  # the scenario's limits: nothing more to run
             budget -= self.sim.step_count - here
         return self.sim.step_count >= target or self.sim.verdict is not None
 
     def go_to(self, target: int) -> None:
-        """Jump to step ``target`` (or just before a recorded choice that would pass it)."""
+        """Jump to step ``target``."""
         self.start_trip(target)
         while not self.replay_toward(target, max_steps=1 << 20):
             pass
 
     def step_back(self) -> None:
         self.go_to(self.sim.step_count - 1)
+
+    def _forget_after(self, here: int) -> None:
+        """A new choice at ``here``: the old future no longer happens."""
+        self._choices = {s: c for s, c in self._choices.items() if s < here}
+        self._checkpoints = [cp for cp in self._checkpoints if cp[0] <= here]
 
     def _account(self, seconds: float) -> None:
         self._compute_s += seconds
@@ -142,14 +139,12 @@ class Timeline:
             self._checkpoint()
 
     def _checkpoint(self) -> None:
-        started = self._clock()
-        clone = self.sim.clone()
-        self._clone_cost_s = self._clock() - started
-        if self._checkpoints and self._checkpoints[-1][0] == self.sim.step_count:
-            self._checkpoints[-1] = (self.sim.step_count, clone)
-        else:
-            self._checkpoints.append((self.sim.step_count, clone))
         self._compute_s = 0.0
+        if self._checkpoints and self._checkpoints[-1][0] >= self.sim.step_count:
+            return  # replaying a known stretch: its checkpoints are already there
+        started = self._clock()
+        self._checkpoints.append((self.sim.step_count, self.sim.clone()))
+        self._clone_cost_s = self._clock() - started
         if len(self._checkpoints) > self._capacity:
             self._thin_older_half()
 
