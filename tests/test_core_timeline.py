@@ -60,25 +60,25 @@ def test_back_goes_back_exactly(scenario_and_states):
         assert timeline.sim.state_hash() == states[here - n]
 
 
-def forcible(sim: Simulator, min_steps: int = 1) -> tuple[int, int]:
-    """The first (step, thread) where forcing a thread other than the scheduler's pick takes ``min_steps`` or more."""
+def forcible(sim: Simulator) -> tuple[int, int]:
+    """The first (step, thread) where a thread other than the scheduler's pick can run."""
     while sim.verdict is None:
         for tid in sim.runnable():
-            probe = sim.clone()
-            if tid != probe.next_tid() and probe.step(tid) and probe.step_count >= sim.step_count + min_steps:
+            if tid != sim.next_tid():
                 return sim.step_count, tid
         sim.step()
     raise AssertionError("no such step")
 
 
-def test_back_stops_before_a_forced_batch():
-    at, tid = forcible(fresh(), min_steps=2)
+def test_a_forced_step_is_exactly_one_step_and_back_undoes_it():
+    at, tid = forcible(fresh())
     timeline = Timeline(fresh(), interval=64)
     timeline.goto(at)
-    timeline.step(tid)  # step(tid) runs a whole batch: no state inside it is reachable
-    assert timeline.step_count > at + 1
+    before = timeline.sim.state_hash()
+    timeline.step(tid)
+    assert timeline.step_count == at + 1
     timeline.back(1)
-    assert timeline.step_count == at
+    assert (timeline.step_count, timeline.sim.state_hash()) == (at, before)
 
 
 def test_back_then_forward_equals_forward_only():
@@ -87,7 +87,7 @@ def test_back_then_forward_equals_forward_only():
     for i in range(400):  # force the last runnable thread now and then, like a user would
         runnable = forward_only.runnable()
         choice = runnable[-1] if i % 3 == 0 and len(runnable) > 1 else None
-        forward_only.step(choice)
+        forward_only.step(choice, exact=True)
         recorded.step(choice)
     end, end_hash = forward_only.step_count, forward_only.state_hash()
     assert recorded.forced  # some choices differed from the scheduler's
@@ -120,7 +120,7 @@ def test_forcing_the_schedulers_pick_is_the_schedulers_step():
     for _ in range(300):
         pick = b.next_tid()
         a.step(pick)
-        b.step()
+        b.step(exact=True)
     assert a.forced == {}
     assert a.sim.state_hash() == b.state_hash()
 

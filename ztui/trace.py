@@ -341,7 +341,7 @@ def timeline_from_trace(trace: Trace, **timeline_options) -> Timeline:
         problem = decision_problem(sim, decision, sim.next_tid())
         if problem:
             raise TraceError(f"decision {done + 1} (step {sim.step_count + 1}): {problem}")
-        timeline.step(None if decision == CLOCK else decision)
+        timeline.follow(None if decision == CLOCK else decision)
     return timeline
 
 

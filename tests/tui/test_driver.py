@@ -8,7 +8,7 @@ import time
 from ztui.core.simulator import Simulator
 from ztui.scenario.load import load_scenario
 from ztui.tui.driver import Driver, FastForward, GoTo, PacedRun
-from ztui.tui.timeline import Timeline
+from ztui.core.timeline import Timeline
 
 from tui_support import DEFAULT, LONG
 

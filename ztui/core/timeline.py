@@ -6,14 +6,10 @@ rebuilt by restoring an earlier clone and running forward, re-applying
 the forced choices where they were made.
 
 Positions are step counts (Simulator.step_count), the number users see.
-One step() may count as several steps (a batch of like actions), but
-Simulator.run(max_steps=n) never lets a batch pass the step it must stop
-at, and the core guarantees that batching gives the states page-by-page
-stepping gives.  So goto(n) lands exactly on step n (or on the verdict, if
-it comes first), the state ``Simulator.run(max_steps=n)`` reaches from the
-start; except inside the batch of a forced step (step(tid) takes no cap),
-where it lands at the batch's end.  back(n) lands on the last state at or
-before n steps back, so it always moves.
+step() is exactly one kernel step, and Simulator.run(max_steps=n) never
+lets a batch of like actions pass the step it must stop at; the core
+guarantees that batching gives the states page-by-page stepping gives.  So
+goto(n) lands exactly on step n (or on the verdict, if it comes first).
 
 What is kept:
 
@@ -98,20 +94,31 @@ class Timeline:
             tid = self._choose(here, tid, recorded)
         elif tid is None:
             tid = recorded
-        sim.step(tid)
+        sim.step(tid, exact=True)
         self._checkpoint_if_due()
         return True
+
+    def follow(self, tid: int | None) -> None:
+        """Take one recorded step() decision (a trace's): a thread, or None for the scheduler's pick.
+
+        Such a step may cover a run of like actions.  A forced thread is
+        remembered as one exact step: replay lets its time slice continue,
+        which gives the same run.
+        """
+        here = self.sim.step_count
+        if tid is not None and tid != self.sim.next_tid():
+            self._forced[here] = tid
+            insort(self._forced_steps, here)
+        self.sim.step(tid)
+        self._checkpoint_if_due()
 
     def forward(self, n: int = 1) -> None:
         """To ``n`` steps ahead (or the verdict)."""
         self.goto(self.sim.step_count + n)
 
     def back(self, n: int = 1) -> None:
-        """To the last state at or before ``n`` steps back (or the origin)."""
-        target = max(self.sim.step_count - n, self.origin)
-        self.goto(target)
-        if self.sim.step_count > target:  # inside a forced step's batch: stop before that step
-            self.goto(self._forced_steps[bisect_right(self._forced_steps, target) - 1])
+        """To ``n`` steps back (or the origin)."""
+        self.goto(max(self.sim.step_count - n, self.origin))
 
     def goto(self, step: int) -> None:
         """To step ``step``, backwards or forwards: see the module's docstring."""
@@ -163,7 +170,7 @@ class Timeline:
             here = sim.step_count
             forced = self._forced.get(here)
             if forced is not None:
-                sim.step(forced)
+                sim.step(forced, exact=True)
             else:
                 stop = here - here % self.interval + self.interval
                 i = bisect_right(self._forced_steps, here)

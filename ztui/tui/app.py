@@ -191,7 +191,11 @@ class ZtuiApp(App[int]):
     def open_trace(self, trace: Trace) -> None:
         """Open a trace at its last step, ready to step back through it."""
         self.stop()
-        self.session = Session.from_trace(trace)
+        try:
+            self.session = Session.from_trace(trace)
+        except TraceError as error:
+            self.push_screen(ProblemsScreen(Path(trace.source_path or trace.scenario.name), [str(error)]))
+            return
         self.scenario_path = self.session.path
         self._generation += 1
         self._show_current()
@@ -359,7 +363,7 @@ class ZtuiApp(App[int]):
         if self.session.sim.step_count == 0:
             self.notify("Already at step 0.")
             return
-        self.session.timeline.step_back()
+        self.session.timeline.back(1)
         self._show_current()
 
     def action_goto(self) -> None:

@@ -15,7 +15,7 @@ import time
 from typing import Callable, Protocol
 
 from ztui.core.snapshot import Snapshot
-from ztui.tui.timeline import Timeline
+from ztui.core.timeline import Timeline
 
 
 class Job(Protocol):
@@ -30,7 +30,7 @@ class FastForward:
     """Run flat out until a verdict (or the scenario's limits, which give one)."""
 
     def advance(self, timeline: Timeline, max_steps: int) -> bool:
-        timeline.advance(max_steps)
+        timeline.run(max_steps=max_steps)
         return timeline.sim.verdict is not None
 
     def steps_due(self, now: float) -> int | None:
@@ -49,7 +49,7 @@ class PacedRun:
 
     def advance(self, timeline: Timeline, max_steps: int) -> bool:
         before = timeline.step_count
-        timeline.advance(max_steps)
+        timeline.run(max_steps=max_steps)
         self._taken += timeline.step_count - before
         return timeline.sim.verdict is not None
 
@@ -69,17 +69,17 @@ class PacedRun:
 
 
 class GoTo:
-    """Reach step ``target``: backwards by checkpoint and replay, forwards by running."""
+    """Reach step ``target``: backwards at once (a checkpoint and a short replay), forwards in slices."""
 
     def __init__(self, target: int) -> None:
         self.target = target
-        self._started = False
 
     def advance(self, timeline: Timeline, max_steps: int) -> bool:
-        if not self._started:
-            timeline.start_trip(self.target)
-            self._started = True
-        return timeline.replay_toward(self.target, max_steps)
+        if self.target < timeline.step_count:
+            timeline.goto(self.target)
+        else:
+            timeline.run(max_steps=min(max_steps, self.target - timeline.step_count))
+        return timeline.step_count >= self.target or timeline.verdict is not None
 
     def steps_due(self, now: float) -> int | None:
         return None

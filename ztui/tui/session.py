@@ -12,8 +12,8 @@ from ztui.core.snapshot import Snapshot
 from ztui.scenario.bundled import bundled_scenarios, default_scenario_path
 from ztui.scenario.load import load_scenario
 from ztui.scenario.model import USEC, Scenario
-from ztui.trace import Trace
-from ztui.tui.timeline import Timeline
+from ztui.trace import Trace, timeline_from_trace
+from ztui.core.timeline import Timeline
 
 
 @attrs.frozen
@@ -60,9 +60,8 @@ class Session:
 
     @classmethod
     def from_trace(cls, trace: Trace) -> Session:
-        """The trace's scenario and seed, followed to the trace's end."""
-        timeline = Timeline(Simulator.from_scenario(trace.scenario, seed=trace.seed))
-        timeline.follow(trace.decisions())
+        """The trace's scenario and seed, followed to the trace's end; raises TraceError."""
+        timeline = timeline_from_trace(trace)
         path = Path(trace.source_path) if trace.source_path else default_scenario_path()
         return cls(path, trace.seed, trace.scenario, timeline)
 
