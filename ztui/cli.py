@@ -17,6 +17,7 @@ import click
 from rich.console import Console
 
 from ztui import __version__
+from ztui.cli_common import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNEXPECTED, load_or_exit
 from ztui.core.vmstats import PAGE_SIZE, THRESHOLD_NAMES, compute_thresholds
 from ztui.scenario.bundled import bundled_scenarios, resolve_scenario
 from ztui.scenario.errors import InvalidValue, ScenarioError
@@ -25,7 +26,6 @@ from ztui.scenario.model import USEC, Scenario
 from ztui.scenario.units import format_size, parse_duration, parse_size
 from ztui.search_cli import register as register_search_commands
 
-EXIT_OK, EXIT_UNEXPECTED, EXIT_BAD_INPUT = 0, 1, 2
 # Steps between progress-bar updates: small enough to redraw a few times a second.
 PROGRESS_CHUNK = 200_000
 # `sysctl vm` puts v_interrupt_free_min (read-only) under vm.stats.vm.
@@ -173,7 +173,7 @@ def run(
     from ztui.core.simulator import Simulator
     from ztui.report import expectation_met, print_report, report_json, summary_line
 
-    path, loaded = _load_or_exit(scenario)
+    path, loaded = load_or_exit(scenario)
     loaded = _with_limits(loaded, seed, max_steps, max_time)
     sim = Simulator.from_scenario(loaded, seed=loaded.run.seed)
     err = Console(stderr=True)
@@ -211,20 +211,10 @@ def launch(scenario: str | None, seed: int | None, theme: str | None, trace: Pat
       ztui launch --trace livelock.trace.gz
     """
     # Report bad input here, before the TUI takes over the screen.
-    path = _load_or_exit(scenario)[0] if scenario is not None else None
+    path = load_or_exit(scenario)[0] if scenario is not None else None
     from ztui.tui.app import run_app
 
     sys.exit(run_app(path, seed, theme, trace))
-
-
-def _load_or_exit(arg: str) -> tuple[Path, Scenario]:
-    """The scenario a path or bundled name refers to; on a problem, say so and exit 2."""
-    try:
-        path = resolve_scenario(arg)
-        return path, load_scenario(path)
-    except ScenarioError as exc:
-        click.echo("\n".join(exc.problems), err=True)
-        sys.exit(EXIT_BAD_INPUT)
 
 
 def _with_limits(

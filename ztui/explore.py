@@ -138,6 +138,22 @@ class SeedExploration:
         ]
 
 
+class Tally:
+    """Counts verdicts as task results come in and reports progress (an ``on_task`` callback)."""
+
+    def __init__(self, total: int, on_progress) -> None:
+        self.total = total
+        self.on_progress = on_progress
+        self.finished = 0
+        self.counts: Counter = Counter()
+
+    def __call__(self, _: int, runs: list[SeedRun]) -> None:
+        self.finished += len(runs)
+        self.counts.update(run.verdict for run in runs)
+        if self.on_progress is not None:
+            self.on_progress(self.finished, self.total, self.counts)
+
+
 def explore_seeds(
     scenario: Scenario,
     seeds: Iterable[int],
@@ -151,15 +167,7 @@ def explore_seeds(
     seeds = list(seeds)
     size = max(1, min(MAX_CHUNK, math.ceil(len(seeds) / (max(jobs, 1) * 8))))
     chunks = [seeds[i : i + size] for i in range(0, len(seeds), size)]
-    counts: Counter = Counter()
-    finished = 0
-
-    def tally(_: int, runs: list[SeedRun]) -> None:
-        nonlocal finished
-        finished += len(runs)
-        counts.update(run.verdict for run in runs)
-        if on_progress is not None:
-            on_progress(finished, len(seeds), counts)
+    tally = Tally(len(seeds), on_progress)
 
     started = time.perf_counter()
     results = run_tasks([(scenario, chunk) for chunk in chunks], jobs=jobs, executor=executor, on_task=tally)
@@ -536,15 +544,7 @@ def sweep(
         _check_boots(variant, keys, combo)
         variants.append(randomised(variant) if seeds > 1 else variant)
     seed_list = list(range(seeds)) if seeds > 1 else [None]
-    counts: Counter = Counter()
-    finished = 0
-
-    def tally(_: int, runs: list[SeedRun]) -> None:
-        nonlocal finished
-        finished += len(runs)
-        counts.update(run.verdict for run in runs)
-        if on_progress is not None:
-            on_progress(finished, len(grid) * len(seed_list), counts)
+    tally = Tally(len(grid) * len(seed_list), on_progress)
 
     started = time.perf_counter()
     results = run_tasks([(v, seed_list) for v in variants], jobs=jobs, executor=executor, on_task=tally)

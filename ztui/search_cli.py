@@ -28,13 +28,11 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from ztui.scenario.bundled import resolve_scenario
-from ztui.scenario.errors import ScenarioError
-from ztui.scenario.load import load_scenario
 from ztui.scenario.model import Scenario
+from ztui.cli_common import EXIT_BAD_INPUT, EXIT_OK, load_or_exit
 from ztui.trace import TraceError, read_trace, replay, write_trace
 
-EXIT_OK, EXIT_FOUND, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_FOUND = 1  # a deadlock, livelock or recursion was found
 VERDICT_STYLE = {"ok": "green", "deadlock": "bold red", "livelock": "yellow", "recursion": "magenta"}
 
 
@@ -191,7 +189,7 @@ def explore_command(
     """
     if (seeds is None) == (not exhaustive):
         raise click.UsageError("give either --seeds N or --exhaustive")
-    loaded = _load_or_exit(scenario)[1]
+    loaded = load_or_exit(scenario)[1]
     if livelock_window is not None:
         loaded = _with_param(loaded, "run.livelock_window", livelock_window, "--livelock-window")
     if exhaustive:
@@ -323,7 +321,7 @@ def sweep_command(
     """
     from ztui.explore import ParamError, make_executor, parse_param, sweep
 
-    _, loaded = _load_or_exit(scenario)
+    _, loaded = load_or_exit(scenario)
     try:
         grid = [parse_param(text) for text in params]
         pool = make_executor(executor, address)
@@ -424,15 +422,6 @@ def _cell(counts: Counter | None) -> Text:
 
 
 # --- shared ------------------------------------------------------------------------
-
-
-def _load_or_exit(arg: str) -> tuple[Path, Scenario]:
-    try:
-        path = resolve_scenario(arg)
-        return path, load_scenario(path)
-    except ScenarioError as exc:
-        click.echo("\n".join(exc.problems), err=True)
-        sys.exit(EXIT_BAD_INPUT)
 
 
 def _read_trace_or_exit(file: Path):
