@@ -209,7 +209,3 @@ def kmem_slab_free(k: Kernel) -> None:
     k.slab_pages -= KMALLOC_SLAB_PAGES
     k.wired -= KMALLOC_SLAB_PAGES
     vm_page_free_toq(k, KMALLOC_SLAB_PAGES)
-
-
-def slab_list_len(ty: KmallocType) -> dict:
-    return {"partial": len(ty.partial), "full": len(ty.full), "empty": len(ty.empty)}

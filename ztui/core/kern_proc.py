@@ -17,7 +17,6 @@ from .vm_map import MAP_RESERVE_COUNT, vm_map_entry_create, vm_map_entry_dispose
 from .vm_object import enqueue, is_busy, new_object, queue_pages, remove_resident_page
 from .vm_page import (
     VM_ALLOC_NORMAL,
-    nice_offset,
     vm_page_alloc,
     vm_page_free_toq,
     vm_paging_min_nice,
@@ -263,8 +262,3 @@ USER_PCS = {
 def spawn_objects(k: Kernel, t: Thread) -> None:
     t.anon = new_object(k, "anon", t.name).oid
     t.vnode = new_object(k, "vnode", t.name).oid
-
-
-def pfault_trip(k: Kernel, nice: int) -> int:
-    """free+cache below which vm_wait_pfault sleeps for this nice level."""
-    return k.th.v_free_min + nice_offset(k, nice)

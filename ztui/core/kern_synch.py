@@ -38,15 +38,6 @@ def wakeup(k: Kernel, wchan: str) -> int:
     return woken
 
 
-def wakeup_one(k: Kernel, wchan: str) -> int:
-    """wakeup_one(): the lowest-tid sleeper only (deterministic stand-in for FIFO)."""
-    for t in k.threads:
-        if t.wchan == wchan and (t.state == SLEEP or t.state == DISK):
-            setrunnable(t)
-            return 1
-    return 0
-
-
 def runnable(k: Kernel) -> list[Thread]:
     return [t for t in k.threads if t.state == RUN]
 

@@ -244,10 +244,6 @@ class Kernel:
     # as (step, tid, subsystem, text); None turns logging off (search, benchmarks).
     log: list | None = attrs.field(factory=list, eq=False, repr=False)
 
-    @property
-    def free_cache(self) -> int:
-        return self.free + self.cache
-
     def page_total(self) -> int:
         """Every page is in exactly one of these places (page conservation)."""
         return (

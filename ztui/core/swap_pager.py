@@ -16,7 +16,6 @@ from .kern_kmalloc import kfree_obj
 from .vm_page import vm_wait
 from .vm_zone import zalloc_interrupt, zfree
 
-SWAP_META_PAGES = 32
 BLIST_MAX_ALLOC = 64
 SWAPMETA = "SWAPMETA"
 CHAN_PBUF = "nsw_wcount_async"

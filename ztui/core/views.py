@@ -285,7 +285,7 @@ def build_snapshot(sim: Simulator, events: tuple[EventView, ...]) -> Snapshot:
         events=events,
         history=tuple(sim.history),
         verdict=sim.verdict,
-        counters={"oom-kill": k.oom_kills, "swap-full": k.swap_full_events},
+        counters={"oom-kill": k.oom_kills, "swap-full": k.swap_full_events, "packets-dropped": k.intr_dropped},
     )
 
 

@@ -138,20 +138,6 @@ def vm_page_alloc(k: Kernel, t: Thread | None, req: int) -> bool:
         return False
 
 
-def alloc_headroom(k: Kernel, req: int) -> int:
-    """How many vm_page_alloc(req) calls in a row succeed if nothing else runs."""
-    th = k.th
-    f, c = k.free, k.cache
-    if req & VM_ALLOC_INTERRUPT:
-        return f + c if req & VM_ALLOC_NORMAL else f
-    if req & VM_ALLOC_NORMAL:
-        floor = th.v_interrupt_free_min if req & VM_ALLOC_SYSTEM else th.v_free_reserved - 1
-        return max(0, f + c - floor)
-    if req & VM_ALLOC_SYSTEM and c == 0:
-        return max(0, f - th.v_interrupt_free_min, f - th.v_free_reserved + 1)
-    return max(0, f - th.v_free_reserved + 1)
-
-
 def reclaim_cache_page(k: Kernel) -> None:
     """vm_page_alloc's reclaim_cache_page: the oldest PQ_CACHE page goes to PQ_FREE."""
     from .vm_object import take_oldest_cache_page  # cycle: vm_object uses vm_page

@@ -22,7 +22,6 @@ from .vm_page import (
     CHAN_PAGES_NEEDED,
     vm_page_free_toq,
     vm_page_free_wakeup,
-    vm_paging_min,
     vm_paging_min_dnc,
     vm_paging_start,
     vm_paging_target1,
@@ -307,7 +306,3 @@ PAGER_PCS = {
     CACHE: scan_cache,
     END: pass_end,
 }
-
-
-def paging_in_progress(k: Kernel) -> bool:
-    return bool(k.vm_pages_needed) or vm_paging_min(k)

@@ -103,14 +103,3 @@ def zalloc_special(k: Kernel, t: Thread, f: Frame) -> int:
     wakeup(k, "zgetlk")
     emit(k, t, "zalloc", f"zget({z.name}): kmem_alloc3 refill, {z.zfreecnt} items free")
     return ret(t, 1)
-
-
-def zone_view_state(z: Zone) -> dict:
-    return {
-        "zfreecnt": z.zfreecnt,
-        "zfreemin": z.zfreemin,
-        "ztotal": z.ztotal,
-        "zpagecount": z.zpagecount,
-        "zpagemax": z.zpagemax,
-        "zgetlk_held": z.zgetlk >= 0,
-    }
