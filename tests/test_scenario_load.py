@@ -327,7 +327,7 @@ def process(phases, extra=""):
         ('{op = "free"}', 'process[0].phases[0].pages: missing; "free" needs pages'),
         ('{op = "sleep"}', 'process[0].phases[0].time: missing; "sleep" needs time, e.g. time = "2s"'),
         ('{op = "alloc", pages = "0"}', "process[0].phases[0].pages: found 0; must be more than zero"),
-        ('{op = "alloc", pages = 100}', "process[0].phases[0].pages: found 100 bytes; must be whole pages of 4k"),
+        ('{op = "alloc", pages = "100"}', "process[0].phases[0].pages: found 100 bytes; must be whole pages of 4k"),
         ('{op = "alloc", pages = "1m", rate = 0}', "process[0].phases[0].rate: found 0; must be more than zero"),
         ('{op = "sleep", time = "0s"}', "process[0].phases[0].time: found 0; must be more than zero"),
         ('{op = "exit", pages = "1m"}', 'process[0].phases[0].pages: found pages on "exit"; only "alloc", "read"'),
@@ -391,3 +391,8 @@ def test_rules_resting_on_a_bad_value_stay_quiet(tmp_path):
     problem = only_problem(tmp_path, '[machine]\nphysmem = "2 gigs"\ndma_reserved = "32m"\n[vm]\nv_free_min = 9999\n' + PROCESS)
     assert problem.startswith('machine.physmem: found "2 gigs"; expected a size')
 
+
+
+def test_a_bare_integer_phase_amount_counts_pages(tmp_path):
+    path = write(tmp_path, '[[process]]\nname = "p"\nphases = [{op = "alloc", pages = 1536}]\n')
+    assert load_scenario(path).process[0].phases[0].pages == 1536 * 4096

@@ -32,13 +32,14 @@ from cattrs.gen import make_dict_structure_fn
 from ztui.core.vmstats import PAGE_SIZE, compute_thresholds, ordering_problems
 from ztui.scenario.errors import InvalidValue, ScenarioError
 from ztui.scenario.model import (
-    GiB,
-    MiB,
     Allocators,
     Duration,
     Expect,
+    GiB,
     Interrupt,
     Machine,
+    MiB,
+    PageAmount,
     Phase,
     PhaseOp,
     Process,
@@ -50,10 +51,12 @@ from ztui.scenario.model import (
 )
 from ztui.scenario.units import (
     DURATION,
+    PAGE_AMOUNT,
     RATE,
     SIZE,
     format_size,
     parse_duration,
+    parse_page_amount,
     parse_rate,
     parse_size,
 )
@@ -226,6 +229,7 @@ def _hz_for_ticks(raw: dict) -> int:
 def _make_converter(hz: int) -> cattrs.Converter:
     converter = cattrs.Converter(forbid_extra_keys=True)
     converter.register_structure_hook(Size, lambda value, _: parse_size(value))
+    converter.register_structure_hook(PageAmount, lambda value, _: parse_page_amount(value))
     converter.register_structure_hook(Duration, lambda value, _: parse_duration(value, hz))
     converter.register_structure_hook(Rate, lambda value, _: parse_rate(value))
     # cattrs would coerce with int()/str(): "4" -> 4, 1.9 -> 1, 7 -> "7".
@@ -331,7 +335,7 @@ def _unknown_key(key: str, cls: type, place: str) -> str:
 def _expected(type_) -> str:
     if typing.get_origin(type_) in (typing.Union, type(int | None)):
         type_ = next(arg for arg in typing.get_args(type_) if arg is not type(None))
-    kinds = {Size: SIZE, Duration: DURATION, Rate: RATE}
+    kinds = {Size: SIZE, PageAmount: PAGE_AMOUNT, Duration: DURATION, Rate: RATE}
     if type_ in kinds:
         return f"a {kinds[type_].name}: {kinds[type_].forms}"
     if _is_enum(type_):
@@ -496,8 +500,7 @@ def _phase_problems(where: KeyPath, phase: Phase) -> list[Problem]:
         if phase.pages == 0:
             problems.append(_bad((*where, "pages"), "0", "must be more than zero"))
         elif phase.pages % PAGE_SIZE:
-            hint = f'a bare integer is bytes; write "{phase.pages} pages" if you meant pages'
-            allowed = f"must be whole pages of 4k ({hint})"
+            allowed = "must be whole pages of 4k (a bare integer counts pages, e.g. pages = 1536)"
             problems.append(_bad((*where, "pages"), f"{phase.pages} bytes", allowed))
     if phase.rate == 0 and phase.op in TAKES_RATE:
         hint = "leave rate out to go as fast as the process can fault"

@@ -22,6 +22,10 @@ class Size(int):
     """A number of bytes, written "2g", "512m", "64k", "4096 pages" or bytes."""
 
 
+class PageAmount(Size):
+    """A phase's amount of memory: like a Size, but a bare integer counts pages."""
+
+
 class Duration(int):
     """Microseconds, written "30s", "250ms", "500us" or "10 ticks"."""
 
@@ -148,8 +152,8 @@ class Interrupt:
 class Phase:
     op: PhaseOp
     # alloc/read/free: how much; churn: how many allocate-one/free-one pairs.
-    # None for churn means "until the run ends".
-    pages: Size | None = None
+    # None for churn means "until the run ends".  A bare integer counts pages.
+    pages: PageAmount | None = None
     # None: as fast as the process can fault.
     rate: Rate | None = None
     # sleep: for how long.

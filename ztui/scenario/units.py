@@ -18,7 +18,7 @@ import attrs
 
 from ztui.core.vmstats import PAGE_SIZE
 from ztui.scenario.errors import InvalidValue
-from ztui.scenario.model import USEC, Duration, GiB, KiB, MiB, Rate, Size
+from ztui.scenario.model import USEC, Duration, GiB, KiB, MiB, PageAmount, Rate, Size
 
 TiB = 1024 * GiB
 
@@ -35,6 +35,9 @@ class QuantityKind:
 
 SIZE = QuantityKind(
     "size", '"2g", "512m", "64k", "4096 pages", "1 page" or an integer number of bytes', "bytes", 1
+)
+PAGE_AMOUNT = QuantityKind(
+    "size", '"6m", "64k", "1536 pages", "1 page" or an integer number of pages', "bytes", PAGE_SIZE
 )
 DURATION = QuantityKind("duration", '"30s", "250ms", "500us" or "10 ticks"', "microseconds", None)
 RATE = QuantityKind(
@@ -63,6 +66,11 @@ _PER_SECOND = re.compile(r"(.*?)\s*/\s*s(?:ec)?\s*")
 def parse_size(value: object) -> Size:
     """Bytes from "2g", "512m", "64k", "4096 pages", "1 page" or an int of bytes."""
     return Size(_quantity(value, SIZE_UNITS, SIZE))
+
+
+def parse_page_amount(value: object) -> PageAmount:
+    """Bytes from "6m", "1536 pages" or an int of pages (a phase's ``pages``)."""
+    return PageAmount(_quantity(value, SIZE_UNITS, PAGE_AMOUNT))
 
 
 def parse_duration(value: object, hz: int = 100) -> Duration:
