@@ -259,3 +259,8 @@ def test_bad_input_exits_2_without_a_traceback(cli, args):
     assert "Traceback" not in result.output and not isinstance(
         result.exception, (ValueError, TypeError, KeyError)
     )
+
+
+def test_a_sweep_refuses_a_grid_point_that_ztui_check_would_refuse():
+    with pytest.raises(ParamError, match=r"machine\.physmem=512k: machine\.physmem: found 512k"):
+        sweep(KMALLOC, [("machine.physmem", ("8m", "512k"))], seeds=1)

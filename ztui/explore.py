@@ -30,6 +30,7 @@ import attrs
 
 from ztui.core.simulator import Simulator
 from ztui.scenario.errors import InvalidValue
+from ztui.scenario.load import scenario_problems
 from ztui.scenario.model import Duration, Rate, Scenario, Scheduler, Size
 from ztui.scenario.units import parse_duration, parse_rate, parse_size
 from ztui.trace import CLOCK, Trace, record, trace_of_schedule
@@ -553,11 +554,14 @@ def sweep(
 
 
 def _check_boots(variant: Scenario, keys: tuple[str, ...], combo: tuple[str, ...]) -> None:
-    """Catch a machine the simulator cannot build here, with the values that made it, not in a worker."""
+    """Catch a machine ``ztui check`` would refuse or the simulator cannot build, here, not in a worker."""
+    where = ", ".join(f"{k}={v}" for k, v in zip(keys, combo))
+    problems = scenario_problems(variant)
+    if problems:
+        raise ParamError(f"{where}: {problems[0]}")
     try:
         Simulator.from_scenario(variant, log=False)
     except Exception as exc:  # noqa: BLE001  (user values reach the core here; any failure means unusable)
-        where = ", ".join(f"{k}={v}" for k, v in zip(keys, combo))
         raise ParamError(
             f"{where}: the simulator cannot boot this machine ({type(exc).__name__}: {exc})"
         ) from None

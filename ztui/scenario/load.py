@@ -95,6 +95,12 @@ def check_scenario(path: str | Path) -> list[str]:
     return _load(Path(path))[1]
 
 
+def scenario_problems(scenario: Scenario) -> list[str]:
+    """The cross-field rules ``ztui check`` applies, for a Scenario built in code (e.g. a sweep's)."""
+    sections = {field.name: getattr(scenario, field.name) for field in attrs.fields(Scenario)}
+    return [f"{_render(where)}: {what}" for where, what in _rule_problems(sections, set())]
+
+
 def _load(path: Path) -> tuple[Scenario | None, list[str]]:
     try:
         text = _read_text(path)
