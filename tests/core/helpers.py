@@ -29,11 +29,12 @@ def small_scenario(
     intr_pages_per_s: int = 0,
     quantum: int = 64,
     scheduler: str = "round-robin",
+    ncpus: int = 1,
 ) -> Scenario:
     """procs: (name, ((op, MiB), ...)); MiB is ignored for exit."""
     return Scenario(
         name="test",
-        machine=Machine(physmem=Size(physmem_mib * MiB), swap=Size(swap_mib * MiB)),
+        machine=Machine(physmem=Size(physmem_mib * MiB), swap=Size(swap_mib * MiB), ncpus=ncpus),
         allocators=Allocators(
             swapmeta=AllocatorKind(swapmeta),
             mapentry=AllocatorKind(mapentry),

@@ -25,6 +25,7 @@ machines = st.fixed_dictionaries(
         "intr_pages_per_s": st.sampled_from([0, 500, 5000]),
         "quantum": st.sampled_from([1, 16, 64]),
         "scheduler": st.sampled_from(["round-robin", "random"]),
+        "ncpus": st.integers(1, 3),
         "procs": st.lists(process, min_size=1, max_size=3, unique_by=lambda p: p[0]).map(tuple),
     }
 )
