@@ -123,7 +123,7 @@ def woke(k: Kernel, t: Thread, f: Frame) -> int:
         k.vm_pages_needed = 1
     f.d = PAGING_TARGET1
     wakeup(k, CHAN_UPTIME)
-    emit(k, t, "pageout", f"pagedaemon: free+cache {k.free + k.cache} < v_paging_start {k.th.v_paging_start}, paging to TARGET1")
+    emit(k, t, "pageout", f"pagedaemon: woken, paging to TARGET1 (free+cache {k.free + k.cache}, v_paging_start {k.th.v_paging_start})")
     f.pc = PASS
     return CONT
 
