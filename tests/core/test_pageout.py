@@ -114,3 +114,24 @@ def test_a_map_entry_zone_refill_uses_the_cushion_and_renormalises_avail():
     assert z.ztotal == 31 + 32 * 4096 // z.zsize
     assert any("kmem_alloc3 refill" in e.text for e in sim.events)
     assert sim.verdict.kind == "ok"
+
+
+def test_touching_swapped_out_pages_reads_them_back_clean_with_their_swap_copy():
+    scenario = small_scenario(
+        physmem_mib=8,
+        swap_mib=8,
+        swapmeta="zalloc",
+        procs=(("hog", (("alloc", 7), ("touch", 2), ("exit", 0))),),
+    )
+    sim = Simulator.from_scenario(scenario)
+    hog = sim.k.threads[-1]
+    reads = 0
+    while sim.step():
+        if hog.wmesg == "swread":
+            reads += 1
+            obj = sim.k.objects[hog.anon]
+            page = hog.frames[-1].a
+            assert obj.swb[page >> 5] >> (page & 31) & 1, "the page being read has its swap copy"
+            assert 1 <= sim.k.swapin_pages == hog.frames[-1].b <= 16, "a cluster of at most 16 pages"
+    assert reads > 0, "nothing was paged back in"
+    assert sim.verdict.kind == "ok"

@@ -9,7 +9,7 @@ from ztui.core.simulator import Simulator
 
 from .helpers import small_scenario
 
-phase = st.sampled_from(["alloc", "churn", "free", "read"]).flatmap(
+phase = st.sampled_from(["alloc", "churn", "free", "read", "touch"]).flatmap(
     lambda op: st.tuples(st.just(op), st.integers(1, 6))
 )
 process = st.tuples(
@@ -46,7 +46,7 @@ def check_invariants(sim: Simulator) -> None:
     assert queued["inactive"] + busy == k.inactive
     held = sum(assembling_pages(t) for t in k.threads)
     zone_pages = sum(z.zpagecount for z in k.zones.values())
-    assert k.wired == k.kernel_wired + k.slab_pages + zone_pages + k.intr_pages + held
+    assert k.wired == k.kernel_wired + k.slab_pages + zone_pages + k.intr_pages + k.swapin_pages + held
     swapped = sum(bin(m).count("1") for obj in k.objects.values() for m in obj.swb.values())
     # putpages takes a chunk's swap blocks first, then records them page by page
     unrecorded = sum(f.d - f.e for t in k.threads for f in t.frames if f.fn == "vm_pageout_flush" and 1 <= f.pc <= 3)

@@ -55,6 +55,7 @@ def boot(sc: Scenario, seed: int) -> Kernel:
     cfg = Config(
         swap_write_ticks=max(1, ticks(sc.io.swap_write_latency, hz)),
         file_read_ticks=ticks(sc.io.file_read_latency, hz),
+        swap_read_ticks=max(1, ticks(sc.io.swap_read_latency, hz)),
         intr_rate=pages(sc.interrupt.rate),
         intr_hold_ticks=max(1, ticks(sc.interrupt.hold, hz)),
         intr_consumer=consumer_tid(sc),

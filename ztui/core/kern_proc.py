@@ -17,6 +17,7 @@ from .vm_map import MAP_RESERVE_COUNT, vm_map_entry_create, vm_map_entry_dispose
 from .vm_object import enqueue, is_busy, new_object, queue_pages, remove_resident_page
 from .vm_page import (
     VM_ALLOC_NORMAL,
+    pagedaemon_wakeup,
     vm_page_alloc,
     vm_page_free_toq,
     vm_paging_min_nice,
@@ -26,9 +27,10 @@ from .vm_page import (
 from .vm_pageout import charge, slice_room
 
 READ_CLUSTER = 32
+SWAP_READ_CLUSTER = 16  # the faulting page and the swapped pages after it, read together
 
 # Frame pcs of the "user" frame
-PHASE, FAULT, PFAULT_WOKE, FREE, EXIT, EXIT_REMOVE, MMAP_DONE, SLEPT, READ_DONE = range(9)
+PHASE, FAULT, PFAULT_WOKE, FREE, EXIT, EXIT_REMOVE, MMAP_DONE, SLEPT, READ_DONE, TOUCH, SWAPIN_DONE = range(11)
 
 
 FIRST_PID = 100
@@ -52,7 +54,7 @@ def next_phase(k: Kernel, t: Thread, f: Frame) -> int:
 @kernel_function("user")
 def user(k: Kernel, t: Thread, f: Frame) -> int:
     """A user process: runs its phases; every page it touches goes through vm_fault."""
-    if t.lowmemkill and f.pc not in (EXIT, EXIT_REMOVE):
+    if t.lowmemkill and f.pc not in (EXIT, EXIT_REMOVE, SWAPIN_DONE):
         f.pc = EXIT
     return USER_PCS[f.pc](k, t, f)
 
@@ -72,7 +74,9 @@ def phase_start(k: Kernel, t: Thread, f: Frame) -> int:
         tsleep(k, t, "", "nanslp", max(1, ph.ticks))
         f.pc = SLEPT
         return DONE
-    f.pc = {"churn": FAULT, "free": FREE, "exit": EXIT}[ph.op]
+    if ph.op == "touch":
+        t.touch_at = k.objects[t.anon].lo
+    f.pc = {"churn": FAULT, "free": FREE, "exit": EXIT, "touch": TOUCH}[ph.op]
     return CONT
 
 
@@ -91,14 +95,21 @@ def rate_allows(k: Kernel, t: Thread, ph: PhaseCfg) -> int:
     return ph.rate * (k.tick - t.phase_t0 + 1) // k.hz - t.done
 
 
-def fault_loop(k: Kernel, t: Thread, f: Frame) -> int:
-    ph = phase_cfg(k, t)
-    if 0 <= ph.pages <= t.done:
-        return next_phase(k, t, f)
+def wait_for_rate(k: Kernel, t: Thread, ph: PhaseCfg) -> int:
+    """Pages the phase's rate allows now; if none, the process naps in user mode until it does."""
     allowed = rate_allows(k, t, ph)
     if allowed <= 0:
         wait = (t.done + 1) * k.hz // ph.rate + t.phase_t0 - k.tick
         tsleep(k, t, "", "", max(1, wait))
+    return allowed
+
+
+def fault_loop(k: Kernel, t: Thread, f: Frame) -> int:
+    ph = phase_cfg(k, t)
+    if 0 <= ph.pages <= t.done:
+        return next_phase(k, t, f)
+    allowed = wait_for_rate(k, t, ph)
+    if allowed <= 0:
         return DONE
     if ph.op == "churn" and t.churn_free_next:
         if not free_oldest(k, t):
@@ -169,8 +180,81 @@ def pfault_woke(k: Kernel, t: Thread, f: Frame) -> int:
     if vm_paging_severe(k):
         vm_wait_pfault(k, t)
         return DONE
-    f.pc = FAULT
+    f.pc = TOUCH if phase_cfg(k, t).op == "touch" else FAULT
     return CONT
+
+
+def touch_loop(k: Kernel, t: Thread, f: Frame) -> int:
+    """Read the next live page again: a reference if resident, vm_page_activate from the
+    inactive or cache queue, or a fault that pages it in from swap (swap_pager_getpages)."""
+    ph = phase_cfg(k, t)
+    obj = k.objects[t.anon]
+    if t.done >= ph.pages or obj.lo >= obj.hi:
+        return next_phase(k, t, f)
+    if wait_for_rate(k, t, ph) <= 0:
+        return DONE
+    p = t.touch_at if obj.lo <= t.touch_at < obj.hi else obj.lo
+    if is_busy(obj, p):
+        tsleep(k, t, f"busy:{obj.oid}", "vmpfw", 0, DISK)
+        return DONE
+    qname, flags = remove_resident_page(k, obj, p)
+    if qname:
+        enqueue(k, obj.active, p, 1, flags)
+        k.active += 1
+        obj.resident += 1
+        if qname == "cache":
+            pagedaemon_wakeup(k, t)
+        return touched(k, t, p)
+    if not swapped(obj, p):
+        return touched(k, t, p)  # never dirtied, never swapped: nothing to read
+    if vm_paging_severe(k) or not vm_page_alloc(k, t, VM_ALLOC_NORMAL):
+        return vm_wait_pfault_loop(k, t, f)
+    n = 1
+    while n < SWAP_READ_CLUSTER and readahead_ok(obj, p + n) and vm_page_alloc(k, t, VM_ALLOC_NORMAL):
+        n += 1
+    k.wired += n
+    k.swapin_pages += n  # PQ_NONE while the read runs: no scan can see them
+    tsleep(k, t, "", "swread", k.cfg.swap_read_ticks, DISK)
+    f.a, f.b, f.pc = p, n, SWAPIN_DONE
+    return DONE
+
+
+def readahead_ok(obj, p: int) -> bool:
+    """A page worth reading along: swapped out, not resident, not busy."""
+    return (
+        p < obj.hi
+        and swapped(obj, p)
+        and not is_busy(obj, p)
+        and not any(s <= p < s + c for q in (obj.active, obj.inactive, obj.cache) for s, c, _, _ in q)
+    )
+
+
+def swapin_done(k: Kernel, t: Thread, f: Frame) -> int:
+    """swap_pager_getpages finished: the pages are valid, clean, and keep their swap copy
+    (PG_SWAPPED); the faulting page is active, the read-ahead ones are deactivated."""
+    obj = k.objects[t.anon]
+    p, n = f.a, f.b
+    k.wired -= n
+    k.swapin_pages -= n
+    enqueue(k, obj.active, p, 1, 0)
+    k.active += 1
+    if n > 1:
+        enqueue(k, obj.inactive, p + 1, n - 1, 0)
+        k.inactive += n - 1
+    obj.resident += n
+    f.pc = TOUCH
+    return touched(k, t, p)
+
+
+def touched(k: Kernel, t: Thread, p: int) -> int:
+    t.touch_at = p + 1
+    t.done += 1
+    k.progress_tick = k.tick
+    return DONE
+
+
+def swapped(obj, p: int) -> bool:
+    return bool(obj.swb.get(p >> 5, 0) >> (p & 31) & 1)
 
 
 def free_oldest(k: Kernel, t: Thread) -> bool:
@@ -182,7 +266,7 @@ def free_oldest(k: Kernel, t: Thread) -> bool:
     if is_busy(obj, p):
         tsleep(k, t, f"busy:{obj.oid}", "vmopar", 0, DISK)
         return False
-    if remove_resident_page(k, obj, p):
+    if remove_resident_page(k, obj, p)[0]:
         vm_page_free_toq(k, 1)
     swap_page_free(k, obj, p)
     obj.lo += 1
@@ -256,6 +340,8 @@ USER_PCS = {
     MMAP_DONE: mmap_done,
     SLEPT: slept,
     READ_DONE: read_done,
+    TOUCH: touch_loop,
+    SWAPIN_DONE: swapin_done,
 }
 
 

@@ -75,6 +75,7 @@ class Thread:
     lowmemkill: bool = False  # P_LOWMEMKILL
     churn_free_next: bool = False
     map_entries: int = 0  # vm_map entries the process's map holds
+    touch_at: int = 0  # the next pindex a touch phase reads
     finished: bool = False  # ran out of phases (or exited)
 
 
@@ -161,6 +162,7 @@ class Config:
 
     swap_write_ticks: int
     file_read_ticks: int
+    swap_read_ticks: int
     intr_rate: int  # pages per second
     intr_hold_ticks: int
     intr_consumer: int  # tid of the process reading the data, -1 for none
@@ -227,6 +229,7 @@ class Kernel:
     # interrupt receive buffers: (release_tick, pages)
     intr_held: deque = attrs.Factory(deque)
     intr_pages: int = 0
+    swapin_pages: int = 0  # pages allocated for swap reads still in progress (busy, PQ_NONE)
     intr_dropped: int = 0
     # threads and objects
     threads: list[Thread] = attrs.Factory(list)

@@ -144,7 +144,7 @@ def user_reason(k: Kernel, t: Thread) -> list[str]:
             f" and free >= v_free_reserved {th.v_free_reserved}; free {k.free}, cache {k.cache}"
             f" (vm_wait_pfault trip point for nice {t.nice}: {trip})"
         ]
-    if t.wmesg in ("vmopar", "objtrm1", "objtrm2"):
+    if t.wmesg in ("vmopar", "vmpfw", "objtrm1", "objtrm2"):
         return ["a page of its memory is soft-busied by a pageout cluster that has not been written"]
     return []
 

@@ -34,11 +34,14 @@ SLEEP_FUNCTION = {
     "objtrm1": "vm_object_pip_wait",
     "objtrm2": "vm_object_pip_wait",
     "biord": "biowait",
+    "swread": "swap_pager_getpages",
+    "vmpfw": "vm_page_sleep_busy",
 }
 
 USER_PATH = {
     "alloc": ("trap", "vm_fault"),
     "churn": ("trap", "vm_fault"),
+    "touch": ("trap", "vm_fault"),
     "read": ("sys_read", "vn_read"),
     "free": ("sys_munmap", "vm_map_remove"),
     "exit": ("exit1", "vmspace_terminate"),

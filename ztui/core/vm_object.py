@@ -77,8 +77,8 @@ def take_oldest_cache_page(k: Kernel) -> None:
     obj.resident -= 1
 
 
-def remove_from_runs(q: deque, pindex: int) -> bool:
-    """Remove one page from whichever run holds it, splitting the run."""
+def remove_from_runs(q: deque, pindex: int) -> int:
+    """Remove one page from whichever run holds it, splitting the run; its flags, or -1."""
     for i, (s, c, f, seq) in enumerate(q):
         if s <= pindex < s + c:
             pieces = []
@@ -89,27 +89,23 @@ def remove_from_runs(q: deque, pindex: int) -> bool:
             del q[i]
             for piece in reversed(pieces):
                 q.insert(i, piece)
-            return True
-    return False
+            return f
+    return -1
 
 
 def is_busy(obj: VmObject, pindex: int) -> bool:
     return any(s <= pindex < s + c for s, c in obj.busy)
 
 
-def remove_resident_page(k: Kernel, obj: VmObject, pindex: int) -> str:
-    """Take a resident page out of its queue; returns the queue name, or "" if not resident."""
+def remove_resident_page(k: Kernel, obj: VmObject, pindex: int) -> tuple[str, int]:
+    """Take a resident page out of its queue: (queue name, flags), or ("", -1) if not resident."""
     for qname in (CACHE, INACTIVE, ACTIVE):
-        if remove_from_runs(getattr(obj, qname), pindex):
+        flags = remove_from_runs(getattr(obj, qname), pindex)
+        if flags >= 0:
             obj.resident -= 1
-            if qname == CACHE:
-                k.cache -= 1
-            elif qname == INACTIVE:
-                k.inactive -= 1
-            else:
-                k.active -= 1
-            return qname
-    return ""
+            setattr(k, qname, getattr(k, qname) - 1)
+            return qname, flags
+    return "", -1
 
 
 def queue_pages(q: deque) -> int:

@@ -71,7 +71,7 @@ HZ_MIN, HZ_MAX = 10, 1000
 NICE_MIN, NICE_MAX = -20, 20  # PRIO_MIN, PRIO_MAX
 KNOWN_EVENTS = ("oom-kill", "swap-full")
 # Phases that take `pages` (required for the first three), `rate` and `time`.
-NEEDS_PAGES = (PhaseOp.ALLOC, PhaseOp.READ, PhaseOp.FREE)
+NEEDS_PAGES = (PhaseOp.ALLOC, PhaseOp.READ, PhaseOp.FREE, PhaseOp.TOUCH)
 TAKES_PAGES = (*NEEDS_PAGES, PhaseOp.CHURN)
 TAKES_RATE = TAKES_PAGES
 TAKES_TIME = (PhaseOp.SLEEP,)

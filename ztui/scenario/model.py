@@ -68,6 +68,7 @@ class PhaseOp(enum.Enum):
     ALLOC = "alloc"  # fault in and dirty anonymous pages
     READ = "read"  # read file pages: clean and reclaimable
     CHURN = "churn"  # allocate one new anonymous page, free one old one
+    TOUCH = "touch"  # read anonymous pages again, oldest first: swapped-out ones are paged in
     FREE = "free"  # free anonymous pages (munmap), oldest first
     EXIT = "exit"  # exit1(): frees everything, needs map entries
     SLEEP = "sleep"  # tsleep for a while
@@ -133,6 +134,8 @@ class Io:
     swap_write_latency: Duration = Duration(10_000)
     # File pages are read synchronously; the reader sleeps this long per page run.
     file_read_latency: Duration = Duration(1_000)
+    # A fault on a swapped-out page waits this long for swap_pager_getpages.
+    swap_read_latency: Duration = Duration(5_000)
 
 
 @attrs.frozen
