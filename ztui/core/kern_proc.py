@@ -1,10 +1,11 @@
 """User processes: the workload's phases, vm_fault, munmap and exit1.
 
 Simplifications: a process has one anonymous object, faults its pages in
-pindex order and frees them oldest first; a page, once faulted, is never
-touched again, so nothing is ever paged back in from swap.  A read phase
-brings file pages in clean (read-once data goes to the inactive queue),
-with a synchronous read of file_read_latency every 32 pages.
+pindex order and frees them oldest first.  Only alloc and churn dirty
+pages; a touch phase reads pages again (oldest first), so a paged-in page
+stays clean with its swap copy, and no access-bit aging is modelled.  A
+read phase brings file pages in clean (read-once data goes to the inactive
+queue), with a synchronous read of file_read_latency every 32 pages.
 """
 
 from __future__ import annotations
