@@ -5,7 +5,9 @@ alone and no wakeup threshold lies inside the run.  Simplifications (the
 single queue of vm_object.py aside): act_count aging and
 vm_pageout_page_stats are not modelled, so the active scan deactivates
 every page it meets; the per-sub-queue launder budget is summed into one
-per-pass budget of vm_max_launder pages (doubled after the first pass).
+per-pass budget of vm_max_launder pages (doubled after the first pass);
+the emergency pager passes over vnode pages by taking the oldest anonymous
+head instead of walking past them with a marker.
 """
 
 from __future__ import annotations
