@@ -128,6 +128,13 @@ class Simulator:
                 return self.step(tid)
             finally:
                 k.step_cap = self.max_steps
+        cur = k.threads[k.cur] if k.cur >= 0 else None
+        if tid is None and cur is not None and cur.state == RUN and k.slice_left > 0 and (
+            k.tick_steps < k.steps_per_tick * k.ncpus
+        ):
+            run_thread(k, cur)  # the running thread goes on in its time slice
+            k.slice_left -= 1
+            return self._end_step()
         ready = [t for t in k.threads if t.state == RUN]
         if not ready or k.tick_steps >= k.steps_per_tick * k.ncpus:
             if tid is not None:
@@ -146,6 +153,10 @@ class Simulator:
                 k.slice_left = k.cfg.quantum
             run_thread(k, t)
             k.slice_left -= 1
+        return self._end_step()
+
+    def _end_step(self) -> bool:
+        k = self.k
         k.step += 1
         k.tick_steps += 1
         if k.log:
