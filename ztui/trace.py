@@ -436,8 +436,12 @@ def _from_document(doc: object) -> Trace:
         scenario = _converter.structure(scenario_data, Scenario)
     except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:
         raise TraceError(f"the embedded scenario cannot be read ({type(exc).__name__})") from None
-    if _converter.unstructure(scenario) != scenario_data:  # a value was coerced: not what was written
-        raise TraceError("the embedded scenario has values of the wrong type")
+    if _converter.unstructure(scenario) != scenario_data:  # coerced or defaulted: not what was written
+        writer = doc.get("ztui", "?")
+        raise TraceError(
+            f"the embedded scenario does not fit this ztui's scenario fields exactly"
+            f" (wrong types, or written by another version: ztui {writer}, this is {__version__})"
+        )
     hash_every = _field(doc, "hash_every", int)
     if hash_every < 1:
         raise TraceError('"hash_every" must be at least 1')
