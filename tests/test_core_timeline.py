@@ -3,18 +3,16 @@
 import itertools
 import subprocess
 import sys
-from pathlib import Path
 
 import attrs
 import pytest
 
 from ztui.core.simulator import Simulator
 from ztui.core.timeline import Timeline
-from ztui.scenario.load import load_scenario
 from ztui.scenario.model import Scheduler
 
-DATA = Path(__file__).parent / "data"
-KMALLOC = load_scenario(DATA / "search-kmalloc-obj.toml")
+from search_data import KMALLOC
+
 RANDOM = attrs.evolve(KMALLOC, run=attrs.evolve(KMALLOC.run, scheduler=Scheduler.RANDOM))
 
 

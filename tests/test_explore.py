@@ -34,9 +34,8 @@ from ztui.scenario.model import (
 from ztui.search_cli import register
 from ztui.trace import read_trace, replay
 
-DATA = Path(__file__).parent / "data"
-KMALLOC = load_scenario(DATA / "search-kmalloc-obj.toml")
-ZALLOC = load_scenario(DATA / "search-zalloc.toml")
+from search_data import DATA, KMALLOC, ZALLOC
+
 # The shortest schedule (in Simulator.step calls, no preemptions) to the
 # livelock in search-kmalloc-obj: the process faults until it blocks, then
 # the pageout daemon takes 24 of the 32 pages of a SWAPMETA slab and waits

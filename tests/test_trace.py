@@ -11,7 +11,6 @@ import pytest
 from click.testing import CliRunner
 
 from ztui.core.simulator import Simulator
-from ztui.scenario.load import load_scenario
 from ztui.scenario.model import Scheduler
 from ztui.search_cli import register
 from ztui.trace import (
@@ -27,8 +26,7 @@ from ztui.trace import (
     write_trace,
 )
 
-DATA = Path(__file__).parent / "data"
-KMALLOC = load_scenario(DATA / "search-kmalloc-obj.toml")
+from search_data import DATA, KMALLOC
 
 
 def scheduled(scheduler: Scheduler):

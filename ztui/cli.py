@@ -316,7 +316,11 @@ def bench(runs: int, with_tui: bool, seconds: float, with_search: bool, as_json:
         # The TUI keeps the event log on; compare with headless doing the same work.
         figures["tui"]["vs_headless"] = figures["tui"]["sim_steps_per_s"] / figures["ztui_logged"]["steps_per_s"]
     if with_search:
-        from ztui.search_bench import bench_exhaustive, bench_explore_seeds, bench_timeline
+        from ztui.search_bench import (
+            bench_exhaustive,
+            bench_explore_seeds,
+            bench_timeline,
+        )
 
         figures["exhaustive"] = bench_exhaustive()
         figures["explore_seeds"] = bench_explore_seeds()

@@ -28,8 +28,8 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from ztui.scenario.model import Scenario
 from ztui.cli_common import EXIT_BAD_INPUT, EXIT_OK, load_or_exit
+from ztui.scenario.model import Scenario
 from ztui.trace import TraceError, read_trace, replay, write_trace
 
 EXIT_FOUND = 1  # a deadlock, livelock or recursion was found

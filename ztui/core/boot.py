@@ -7,6 +7,8 @@ own wired memory is a scenario setting (default physmem/16).
 
 from __future__ import annotations
 
+import attrs
+
 from ztui.scenario.model import USEC, AllocatorKind, Scenario
 
 from .kern_kmalloc import KMALLOC_SLAB_PAGES, cacheline_align, malloc_mgt_init_count
@@ -58,7 +60,7 @@ def boot(sc: Scenario, seed: int) -> Kernel:
         swap_read_ticks=max(1, ticks(sc.io.swap_read_latency, hz)),
         intr_rate=pages(sc.interrupt.rate),
         intr_hold_ticks=max(1, ticks(sc.interrupt.hold, hz)),
-        intr_consumer=consumer_tid(sc),
+        intr_consumer=-1,  # known once the threads exist
         livelock_ticks=max(1, ticks(sc.run.livelock_window, hz)),
         quantum=max(1, sc.run.quantum),
         phases=phase_configs(sc, hz),
@@ -88,15 +90,9 @@ def boot(sc: Scenario, seed: int) -> Kernel:
     k.th = compute_thresholds(v_page_count, free_at_init=k.free, overrides=sc.vm.overrides())
     setup_map_entries(k)
     setup_threads(k, sc)
+    readers = [t.tid for t in k.threads if t.kind == "proc" and t.name == sc.interrupt.consumer]
+    k.cfg = attrs.evolve(k.cfg, intr_consumer=readers[0] if readers else -1)
     return k
-
-
-def consumer_tid(sc: Scenario) -> int:
-    """Thread ids: pagedaemon, emergpager, kmalloc_poller, em0, then the processes."""
-    names = [p.name for p in sc.process]
-    if sc.interrupt.consumer is None or sc.interrupt.consumer not in names:
-        return -1
-    return 4 + names.index(sc.interrupt.consumer)
 
 
 def setup_swap(k: Kernel, swap_pages: int) -> None:

@@ -12,7 +12,12 @@ from __future__ import annotations
 from .frames import DONE, emit, kernel_function
 from .kern_synch import tsleep
 from .state import Frame, Kernel, Thread
-from .vm_page import VM_ALLOC_INTERRUPT, VM_ALLOC_SYSTEM, vm_page_alloc, vm_page_free_toq
+from .vm_page import (
+    VM_ALLOC_INTERRUPT,
+    VM_ALLOC_SYSTEM,
+    vm_page_alloc,
+    vm_page_free_toq,
+)
 
 
 @kernel_function("ithread")

@@ -14,7 +14,12 @@ from .frames import CONT, DONE, call, emit, kernel_function
 from .kern_synch import tsleep
 from .state import DIRTY, DISK, ZOMB, Frame, Kernel, PhaseCfg, Thread
 from .swap_pager import swap_page_free, swp_pager_meta_free_all
-from .vm_map import MAP_RESERVE_COUNT, vm_map_entry_create, vm_map_entry_dispose, vm_map_entry_release
+from .vm_map import (
+    MAP_RESERVE_COUNT,
+    vm_map_entry_create,
+    vm_map_entry_dispose,
+    vm_map_entry_release,
+)
 from .vm_object import enqueue, is_busy, new_object, queue_pages, remove_resident_page
 from .vm_page import (
     VM_ALLOC_NORMAL,

@@ -17,7 +17,12 @@ from .kern_kmalloc import (
     TYPE_NAMES,
 )
 from .state import Frame, Kernel, Thread
-from .vm_map import MAP_RESERVE_COUNT, vm_map_entry_create, vm_map_entry_kreserve, vm_map_entry_release
+from .vm_map import (
+    MAP_RESERVE_COUNT,
+    vm_map_entry_create,
+    vm_map_entry_kreserve,
+    vm_map_entry_release,
+)
 from .vm_page import (
     VM_ALLOC_INTERRUPT,
     VM_ALLOC_NORMAL,

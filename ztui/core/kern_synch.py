@@ -3,6 +3,10 @@
 The scheduler is deterministic: round-robin over thread ids, or a seeded
 xorshift64 draw whose state lives in the Kernel, so clones replay alike.
 Only runnable threads compete; with one runnable thread no draw is made.
+
+Simplification: LWKT's thread priorities and preemption are not modelled.
+A thread keeps the CPU for run.quantum steps or until it sleeps, and one
+thread runs at a time; ncpus multiplies the steps a tick allows.
 """
 
 from __future__ import annotations

@@ -9,13 +9,29 @@ from __future__ import annotations
 from collections import deque
 from typing import Callable
 
-from ztui.scenario.model import USEC, Scheduler, Scenario
+from ztui.scenario.model import USEC, Scenario, Scheduler
 
-from . import intr, kern_kmalloc, kern_proc, kern_slaballoc, swap_pager, vm_kern, vm_map, vm_pageout, vm_zone  # noqa: F401  (register kernel functions)
+from . import (  # noqa: F401  (register kernel functions)
+    intr,
+    kern_kmalloc,
+    kern_proc,
+    kern_slaballoc,
+    swap_pager,
+    vm_kern,
+    vm_map,
+    vm_pageout,
+    vm_zone,
+)
 from .boot import boot
 from .copying import clone_kernel, encode, state_digest
 from .frames import CONT, HANDLERS
-from .kern_synch import RUN, fire_timeouts, next_event_tick, pick_random, pick_round_robin
+from .kern_synch import (
+    RUN,
+    fire_timeouts,
+    next_event_tick,
+    pick_random,
+    pick_round_robin,
+)
 from .snapshot import EventView, Snapshot, VerdictView
 from .state import Kernel, Thread
 from .verdict import check_stuck, explain, workload_complete

@@ -9,10 +9,10 @@ their queue position, which the next scan reaches about as late).
 from __future__ import annotations
 
 from .frames import CONT, DONE, call, emit, kernel_function, ret
+from .kern_kmalloc import kfree_obj
 from .kern_synch import tsleep, wakeup
 from .state import DIRTY, DISK, WINATCFLS, Frame, IoReq, Kernel, Thread, VmObject
 from .vm_object import INACTIVE, enqueue
-from .kern_kmalloc import kfree_obj
 from .vm_page import vm_wait
 from .vm_zone import zalloc_interrupt, zfree
 

@@ -57,18 +57,25 @@ def idle_daemon(k: Kernel, t: Thread) -> bool:
 
 
 def check_stuck(k: Kernel) -> str:
-    if any(t.state == RUN for t in k.threads):
-        pass
-    elif not k.io and not k.intr_held and all(
-        t.finished or t.state == ZOMB or (t.wake_tick < 0 and t.state != RUN) or idle_daemon(k, t)
-        for t in k.threads
-    ) and any(has_work(t) for t in k.threads):
+    if deadlocked(k):
         return "deadlock"
     if k.tick - k.progress_tick >= k.cfg.livelock_ticks and any(
         has_work(t) and not voluntary_sleep(t) for t in k.threads
     ):
         return "livelock"
     return ""
+
+
+def deadlocked(k: Kernel) -> bool:
+    """Nothing runs, nothing is in flight, and every thread with work sleeps without a timeout."""
+    threads = k.threads
+    return (
+        not k.io
+        and not k.intr_held
+        and not any(t.state == RUN for t in threads)
+        and any(has_work(t) for t in threads)
+        and all(t.finished or t.state == ZOMB or t.wake_tick < 0 or idle_daemon(k, t) for t in threads)
+    )
 
 
 # --- explanation -------------------------------------------------------------

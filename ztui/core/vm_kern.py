@@ -4,8 +4,19 @@ from __future__ import annotations
 
 from .frames import DONE, emit, kernel_function, ret
 from .state import Frame, Kernel, Thread
-from .vm_map import MAP_RESERVE_COUNT, vm_map_entry_create, vm_map_entry_kreserve, vm_map_entry_krelease
-from .vm_page import VM_ALLOC_NORMAL, VM_ALLOC_SYSTEM, class_name, vm_page_alloc, vm_wait
+from .vm_map import (
+    MAP_RESERVE_COUNT,
+    vm_map_entry_create,
+    vm_map_entry_krelease,
+    vm_map_entry_kreserve,
+)
+from .vm_page import (
+    VM_ALLOC_NORMAL,
+    VM_ALLOC_SYSTEM,
+    class_name,
+    vm_page_alloc,
+    vm_wait,
+)
 
 
 @kernel_function("kmem_alloc3")

@@ -27,9 +27,9 @@ from textual.widgets import Footer
 from textual.worker import get_current_worker
 
 from ztui.core.snapshot import Snapshot
-from ztui.trace import Trace, TraceError, read_trace
 from ztui.scenario.bundled import default_scenario_path
 from ztui.scenario.errors import ScenarioError
+from ztui.trace import Trace, TraceError, read_trace
 from ztui.tui import controls
 from ztui.tui.banner import VerdictBanner
 from ztui.tui.commands import ZtuiCommands
@@ -49,7 +49,12 @@ from ztui.tui.screens.prompts import FilterScreen, GotoScreen, PickerScreen
 from ztui.tui.screens.text import ProblemsScreen, TextScreen, thread_details
 from ztui.tui.session import ScenarioEntry, Session, available_scenarios
 from ztui.tui.statusbar import Status, StatusBar
-from ztui.tui.themes import BUNDLED_THEMES, DEFAULT_THEME, VARIABLE_DEFAULTS, load_themes
+from ztui.tui.themes import (
+    BUNDLED_THEMES,
+    DEFAULT_THEME,
+    VARIABLE_DEFAULTS,
+    load_themes,
+)
 
 # Run speeds in steps per second; the last one is "as fast as it goes".
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000, float("inf"))

@@ -9,11 +9,11 @@ import attrs
 
 from ztui.core.simulator import Simulator
 from ztui.core.snapshot import Snapshot
+from ztui.core.timeline import Timeline
 from ztui.scenario.bundled import bundled_scenarios, default_scenario_path
 from ztui.scenario.load import load_scenario
 from ztui.scenario.model import USEC, Scenario
 from ztui.trace import Trace, timeline_from_trace
-from ztui.core.timeline import Timeline
 
 
 @attrs.frozen
