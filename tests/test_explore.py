@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import attrs
-import click
 import pytest
 from click.testing import CliRunner
 
@@ -31,7 +30,7 @@ from ztui.scenario.model import (
     Scheduler,
     Size,
 )
-from ztui.search_cli import register
+from ztui.cli import main
 from ztui.trace import read_trace, replay
 
 from search_data import DATA, KMALLOC, ZALLOC
@@ -198,12 +197,7 @@ def test_missing_extras_are_named():
 
 @pytest.fixture(scope="module")
 def cli():
-    @click.group()
-    def group():
-        pass
-
-    register(group)
-    return group
+    return main  # the real `ztui` group, with the search commands registered
 
 
 def test_explore_exhaustive_command(cli, tmp_path):

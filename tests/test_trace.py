@@ -6,13 +6,12 @@ import json
 from pathlib import Path
 
 import attrs
-import click
 import pytest
 from click.testing import CliRunner
 
 from ztui.core.simulator import Simulator
 from ztui.scenario.model import Scheduler
-from ztui.search_cli import register
+from ztui.cli import main
 from ztui.trace import (
     CLOCK,
     TraceError,
@@ -212,12 +211,7 @@ def test_a_missing_file_gives_a_one_line_error(tmp_path):
 
 @pytest.fixture(scope="module")
 def cli():
-    @click.group()
-    def group():
-        pass
-
-    register(group)
-    return group
+    return main  # the real `ztui` group, with the search commands registered
 
 
 def test_replay_command_exit_codes(tmp_path, cli, rr_trace):
