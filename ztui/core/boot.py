@@ -12,8 +12,23 @@ import attrs
 from ztui.scenario.model import USEC, AllocatorKind, Scenario
 
 from .kern_kmalloc import KMALLOC_SLAB_PAGES, cacheline_align, malloc_mgt_init_count
+from .intr import MCLBYTES, ZONE_CLUSTERS, ZONE_PAGES
+from .kern_synch import STEP_UNITS
 from .kern_proc import FIRST_PID, spawn_objects
-from .state import Config, Frame, Kernel, KmallocType, PhaseCfg, Thread, Zone
+from .state import (
+    Config,
+    IthreadFrame,
+    Kernel,
+    KmallocType,
+    PageoutFrame,
+    PhaseCfg,
+    PollerFrame,
+    ProcCfg,
+    Thread,
+    ThreadKind,
+    UserFrame,
+    Zone,
+)
 from .vm_zone import PAGE_SIZE, ZONE_MAXPGLOAD, ZONE_ROUNDING, zone_refill_items
 from .vmstats import compute_thresholds
 
@@ -33,16 +48,20 @@ def ticks(usec: int, hz: int) -> int:
     return usec * hz // USEC
 
 
-def phase_configs(sc: Scenario, hz: int) -> tuple[tuple[PhaseCfg, ...], ...]:
+def proc_configs(sc: Scenario, hz: int) -> tuple[ProcCfg, ...]:
     return tuple(
-        tuple(
-            PhaseCfg(
-                op=ph.op.value,
-                pages=-1 if ph.pages is None else pages(ph.pages),
-                rate=0 if ph.rate is None else max(1, pages(ph.rate)),
-                ticks=0 if ph.time is None else ticks(ph.time, hz),
-            )
-            for ph in proc.phases
+        ProcCfg(
+            phases=tuple(
+                PhaseCfg(
+                    op=ph.op.value,
+                    pages=-1 if ph.pages is None else pages(ph.pages),
+                    rate=0 if ph.rate is None else max(1, pages(ph.rate)),
+                    ticks=0 if ph.time is None else ticks(ph.time, hz),
+                )
+                for ph in proc.phases
+            ),
+            region=0 if proc.region is None else max(1, pages(proc.region)),
+            working_set=pages(proc.working_set),
         )
         for proc in sc.process
     )
@@ -58,12 +77,14 @@ def boot(sc: Scenario, seed: int) -> Kernel:
         swap_write_ticks=max(1, ticks(sc.io.swap_write_latency, hz)),
         file_read_ticks=ticks(sc.io.file_read_latency, hz),
         swap_read_ticks=max(1, ticks(sc.io.swap_read_latency, hz)),
-        intr_rate=pages(sc.interrupt.rate),
+        intr_rate=sc.interrupt.rate // MCLBYTES,
         intr_hold_ticks=max(1, ticks(sc.interrupt.hold, hz)),
         intr_consumer=-1,  # known once the threads exist
+        intr_ring=sc.interrupt.ring,
+        intr_sockbuf=sc.interrupt.sockbuf // MCLBYTES,
         livelock_ticks=max(1, ticks(sc.run.livelock_window, hz)),
         quantum=max(1, sc.run.quantum),
-        phases=phase_configs(sc, hz),
+        procs=proc_configs(sc, hz),
     )
     mitigations = frozenset(x.value for x in sc.allocators.mitigations)
     k = Kernel(
@@ -72,6 +93,7 @@ def boot(sc: Scenario, seed: int) -> Kernel:
         hz=hz,
         ncpus=m.ncpus,
         steps_per_tick=m.steps_per_tick,
+        tick_budget=m.steps_per_tick * m.ncpus * STEP_UNITS,
         rng=(seed * 0x9E3779B97F4A7C15 + 1) & 0xFFFFFFFFFFFFFFFF or 1,
         swapmeta_kind=sc.allocators.swapmeta.value,
         mapentry_kind=sc.allocators.mapentry.value,
@@ -89,8 +111,10 @@ def boot(sc: Scenario, seed: int) -> Kernel:
         k.free -= PAGEOUT_RESERVE_PAGES
     k.th = compute_thresholds(v_page_count, free_at_init=k.free, overrides=sc.vm.overrides())
     setup_map_entries(k)
+    if cfg.intr_rate:
+        setup_rx_ring(k)
     setup_threads(k, sc)
-    readers = [t.tid for t in k.threads if t.kind == "proc" and t.name == sc.interrupt.consumer]
+    readers = [t.tid for t in k.threads if t.kind is ThreadKind.PROC and t.name == sc.interrupt.consumer]
     k.cfg = attrs.evolve(k.cfg, intr_consumer=readers[0] if readers else -1)
     return k
 
@@ -168,6 +192,14 @@ def setup_zones(k: Kernel, sc: Scenario, v_page_count: int, physmem: int) -> Non
         )
 
 
+def setup_rx_ring(k: Kernel) -> None:
+    """em_init_rx_ring(): every RX descriptor gets a cluster, M_WAITOK, at attach."""
+    k.nic_clusters = k.cfg.intr_ring
+    k.nic_zones = -(-k.cfg.intr_ring // ZONE_CLUSTERS)
+    k.free -= k.nic_zones * ZONE_PAGES
+    k.wired += k.nic_zones * ZONE_PAGES
+
+
 def setup_map_entries(k: Kernel) -> None:
     """vm_map_entry_reserve_cpu_init(): avail -8, a static cushion not credited to it."""
     k.gd_vme_avail = [-2 * MAP_RESERVE_COUNT] * k.ncpus
@@ -175,18 +207,19 @@ def setup_map_entries(k: Kernel) -> None:
 
 
 def setup_threads(k: Kernel, sc: Scenario) -> None:
-    def add(name: str, kind: str, fn: str, cpu: int = 0, systhread: bool = False, nice: int = 0) -> Thread:
+    def add(name: str, kind: ThreadKind, frame, cpu: int = 0, systhread: bool = False, nice: int = 0) -> Thread:
         t = Thread(tid=len(k.threads), name=name, kind=kind, cpu=cpu % k.ncpus, systhread=systhread, nice=nice)
-        t.frames.append(Frame(fn))
+        t.frames.append(frame)
         k.threads.append(t)
         return t
 
-    add("pagedaemon", "pagedaemon", "vm_pageout_thread", 0, systhread=True)
-    add("emergpager", "emergpager", "vm_pageout_thread", 1, systhread=True)
-    add("kmalloc_poller", "kmalloc_poller", "kmalloc_poller_thread", 0)
+    add("pagedaemon", ThreadKind.PAGEDAEMON, PageoutFrame(), 0, systhread=True)
+    add("emergpager", ThreadKind.EMERGPAGER, PageoutFrame(), 1, systhread=True)
+    add("kmalloc_poller", ThreadKind.KMALLOC_POLLER, PollerFrame(), 0)
     if k.cfg.intr_rate:
-        add("em0", "intr", "ithread", 0)
+        add("em0", ThreadKind.INTR, IthreadFrame(), 0)
     for i, proc in enumerate(sc.process):
-        t = add(proc.name, "proc", "user", i, nice=proc.nice)
+        t = add(proc.name, ThreadKind.PROC, UserFrame(), i, nice=proc.nice)
         t.pid = FIRST_PID + i
-        spawn_objects(k, t)
+        cfg = k.cfg.procs[i]
+        spawn_objects(k, t, cfg.region, cfg.working_set)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .frames import CONT, DONE, call, emit, kernel_function, ret
 from .kern_synch import tsleep
-from .state import Frame, Kernel, KmallocType, Slab, Thread
+from .state import Kernel, KmallocObjFrame, KmallocType, PollerFrame, Slab, SlabAllocFrame, Thread
 from .vm_page import vm_page_free_toq
 
 KMALLOC_SLAB_SIZE = 128 * 1024
@@ -21,6 +21,9 @@ KZONE_BRETIRE = 4
 KMGD_MAXFREESLABS = 128
 POLL_EMPTY = 16
 TYPE_NAMES = ("SWAPMETA", "MAP ENTRY")
+
+# kmem_slab_alloc's answers to _kmalloc_obj (kern_slaballoc.py)
+SLAB_NULL, SLAB_ALLOCATED, SLAB_RESERVED = 0, 1, 2
 
 M_WAITOK = 0x0002
 M_USE_RESERVE = 0x0200
@@ -107,16 +110,16 @@ def try_existing_slabs(k: Kernel, ty: KmallocType, cpu: int) -> int:
     return -1
 
 
-@kernel_function("kmalloc_obj")
-def kmalloc_obj(k: Kernel, t: Thread, f: Frame) -> int:
-    """_kmalloc_obj(): an object from this CPU's slabs, else a new slab.
+@kernel_function(KmallocObjFrame)
+def kmalloc_obj(k: Kernel, t: Thread, f: KmallocObjFrame) -> int:
+    """_kmalloc_obj() (kern_kmalloc.c:682-900): an object from this CPU's slabs, else a new slab.
 
-    Locals: a=type index, b=caller's M_* flags.  Returns the slab id, or -1
-    for NULL (only when kmem_slab_alloc gave up, see no-hold-and-wait).
+    Returns the slab id, or -1 for NULL (only when kmem_slab_alloc gave up,
+    see no-hold-and-wait).
     The caller's flags are not passed to kmem_slab_alloc: it always gets
     M_WAITOK (reference §9.6), unless the pass-reserve-flags mitigation is on.
     """
-    ty = k.ktypes[TYPE_NAMES[f.a]]
+    ty = k.ktypes[TYPE_NAMES[f.ktype]]
     cpu = t.cpu
     if f.pc == 0:
         sid = try_existing_slabs(k, ty, cpu)
@@ -128,13 +131,13 @@ def kmalloc_obj(k: Kernel, t: Thread, f: Frame) -> int:
             return ret(t, install_new_slab(k, ty, cpu))
         flags = M_WAITOK
         if "pass-reserve-flags" in k.mitigations:
-            flags |= f.b & (M_USE_RESERVE | M_USE_INTERRUPT_RESERVE | M_NULLOK)
+            flags |= f.flags & (M_USE_RESERVE | M_USE_INTERRUPT_RESERVE | M_NULLOK)
         f.pc = 1
         emit(k, t, "kmalloc", f"kmalloc_obj({ty.name}): no free object, kmem_slab_alloc(128K)")
-        return call(t, "kmem_slab_alloc", flags, f.a)
-    if t.rv == 0:
+        return call(t, SlabAllocFrame(flags=flags, ktype=f.ktype))
+    if t.rv == SLAB_NULL:
         return ret(t, -1)
-    if t.rv == 2:
+    if t.rv == SLAB_RESERVED:
         ty.reserved_slab -= 1
         emit(k, t, "kmalloc", f"kmalloc_obj({ty.name}): using the reserved slab")
     return ret(t, install_new_slab(k, ty, cpu))
@@ -168,8 +171,8 @@ def retire_candidates(k: Kernel, ty: KmallocType) -> list[int]:
     return out
 
 
-@kernel_function("kmalloc_poller_thread")
-def kmalloc_poller_thread(k: Kernel, t: Thread, f: Frame) -> int:
+@kernel_function(PollerFrame)
+def kmalloc_poller_thread(k: Kernel, t: Thread, f: PollerFrame) -> int:
     """kmalloc_poller_thread(): once a second, poll one kmalloc_obj type.
 
     Retired slabs refill the reserved slab (mitigation), then gd_kmslab's

@@ -13,6 +13,7 @@ from ztui.scenario.model import USEC, Scenario, Scheduler
 
 from . import (  # noqa: F401  (register kernel functions)
     intr,
+    vfs_bio,
     kern_kmalloc,
     kern_proc,
     kern_slaballoc,
@@ -27,6 +28,7 @@ from .copying import clone_kernel, encode, state_digest
 from .frames import CONT, HANDLERS
 from .kern_synch import (
     RUN,
+    STEP_UNITS,
     fire_timeouts,
     next_event_tick,
     pick_random,
@@ -87,7 +89,7 @@ class Simulator:
     def runnable(self) -> tuple[int, ...]:
         """Thread ids the scheduler may run now; empty when the clock must advance."""
         k = self.k
-        if k.verdict or k.tick_steps >= k.steps_per_tick * k.ncpus:
+        if k.verdict or k.tick_units >= k.tick_budget:
             return ()
         return tuple(t.tid for t in k.threads if t.state == RUN)
 
@@ -145,17 +147,16 @@ class Simulator:
             finally:
                 k.step_cap = self.max_steps
         cur = k.threads[k.cur] if k.cur >= 0 else None
-        if tid is None and cur is not None and cur.state == RUN and k.slice_left > 0 and (
-            k.tick_steps < k.steps_per_tick * k.ncpus
-        ):
+        if tid is None and cur is not None and cur.state == RUN and k.slice_left > 0 and k.tick_units < k.tick_budget:
             run_thread(k, cur)  # the running thread goes on in its time slice
             k.slice_left -= 1
             return self._end_step()
         ready = [t for t in k.threads if t.state == RUN]
-        if not ready or k.tick_steps >= k.steps_per_tick * k.ncpus:
+        if not ready or k.tick_units >= k.tick_budget:
             if tid is not None:
                 raise ValueError(f"thread {tid} cannot run now: the clock must advance first")
             self._advance_clock(bool(ready))
+            return self._end_step(clock=True)
         else:
             if tid is None:
                 t = self._pick(ready, advance=True)
@@ -163,7 +164,7 @@ class Simulator:
                 t = k.threads[tid]
                 if t.state != RUN:
                     raise ValueError(f"thread {tid} ({t.name}) is not runnable")
-            if t.tid != k.cur:
+            if t.tid != k.cur or k.slice_left <= 0:  # a new time slice, also for the thread re-picked
                 k.cur = t.tid
                 k.rr_last = t.tid
                 k.slice_left = k.cfg.quantum
@@ -171,13 +172,15 @@ class Simulator:
             k.slice_left -= 1
         return self._end_step()
 
-    def _end_step(self) -> bool:
+    def _end_step(self, clock: bool = False) -> bool:
+        """Count the step; the verdict rules run once per clock tick, and at once when a step sets one."""
         k = self.k
         k.step += 1
-        k.tick_steps += 1
+        if not clock:
+            k.tick_units += STEP_UNITS
         if k.log:
             self._drain_log()
-        if k.verdict or k.tick_steps == 1 or k.step >= self.max_steps:
+        if k.verdict or clock or k.step >= self.max_steps:
             self._check_verdict()
         return True
 
@@ -222,14 +225,14 @@ class Simulator:
                 return
         new = min(new, max(self.max_ticks, k.tick + 1))  # stop the clock at run.max_time
         k.tick = new
-        k.tick_steps = 0
+        k.tick_units = 0
         done = [io for io in k.io if io.done_tick <= new]
         if done:
             k.io = [io for io in k.io if io.done_tick > new]
             for io in done:
                 swap_pager.swp_pager_async_iodone(k, io)
-        if k.intr_held:
-            intr.netisr_release(k)
+        if k.sockbuf:
+            intr.soreceive(k)
         fire_timeouts(k)
         self._record_history()
 
@@ -268,6 +271,6 @@ class Simulator:
 def run_thread(k: Kernel, t: Thread) -> None:
     """Run ``t``'s top frame until it does a unit of work or blocks."""
     frames = t.frames
-    while frames and HANDLERS[frames[-1].fn](k, t, frames[-1]) == CONT:
+    while frames and HANDLERS[type(frames[-1])](k, t, frames[-1]) == CONT:
         if k.verdict:
             return

@@ -27,6 +27,7 @@ from .kern_kmalloc import TYPE_NAMES
 from .kern_slaballoc import assembling_pages
 from .snapshot import VerdictView
 from .state import RUN, ZOMB, Kernel, Thread
+from .vm_page_queues import DIRTY
 from .vm_page import nice_offset
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ def deadlocked(k: Kernel) -> bool:
     threads = k.threads
     return (
         not k.io
-        and not k.intr_held
+        and not k.sockbuf
         and not any(t.state == RUN for t in threads)
         and any(has_work(t) for t in threads)
         and all(t.finished or t.state == ZOMB or t.wake_tick < 0 or idle_daemon(k, t) for t in threads)
@@ -111,13 +112,15 @@ def wait_chain(k: Kernel, t: Thread) -> list[str]:
     lines.append(f"{t.name} {doing}")
     for f in reversed(t.frames):
         if f.fn == "kmem_slab_alloc":
-            lines.append(
-                f"it holds {f.c} of 32 pages of a kmalloc_obj slab for {TYPE_NAMES[f.b]} and needs page {f.c + 1} (kmem_slab_alloc, M_WAITOK: hold-and-wait)"
-            )
+            what = f"a kmalloc_obj slab for {TYPE_NAMES[f.ktype]} (kmem_slab_alloc, M_WAITOK)"
+            if f.held:
+                lines.append(f"it holds {f.held} of 32 pages of {what} and waits for page {f.held + 1}: hold-and-wait")
+            else:
+                lines.append(f"it needs the first of 32 pages of {what} and holds none yet")
             lines.append(page_class_need(k, t, "kmem_slab_alloc"))
             break
         if f.fn == "kmem_alloc3":
-            lines.append(f"it holds {f.c} of {f.a} pages of a MAP ENTRY zone refill (kmem_alloc3 -> vm_page_grab blocks)")
+            lines.append(f"it holds {f.held} of {f.npages} pages of a MAP ENTRY zone refill (kmem_alloc3 -> vm_page_grab blocks)")
             lines.append(page_class_need(k, t, "vm_page_grab"))
             break
         if f.fn == "swp_pager_meta_build" and k.swapmeta_kind == "zalloc":
@@ -169,7 +172,7 @@ def stuck_pagers(k: Kernel) -> list[Thread]:
 
 
 def clean_inactive(k: Kernel) -> int:
-    return sum(c for o in k.objects.values() for _, c, fl, _ in o.inactive if not fl & 1)
+    return sum(count for _, count, flags in k.queues["inactive"].runs.values() if not flags & DIRTY)
 
 
 def explain(sim: Simulator, k: Kernel) -> VerdictView:
@@ -179,7 +182,7 @@ def explain(sim: Simulator, k: Kernel) -> VerdictView:
     threads: list[str] = []
     resources: list[str] = ["free+cache"]
     if kind == "recursion":
-        t = next(t for t in k.threads if sum(f.fn == "vm_map_entry_reserve" for f in t.frames) >= 3)
+        t = next(t for t in k.threads if sum(f.fn == "vm_map_entry_reserve" for f in t.frames) >= 3)  # noqa: E501
         path = " -> ".join(f.fn for f in t.frames)
         headline = f"recursion: {t.name}: vm_map_entry_reserve -> kmalloc_obj(MAP ENTRY) -> kmem_slab_alloc -> vm_map_entry_reserve ..."
         chain = [
@@ -216,17 +219,19 @@ def explain(sim: Simulator, k: Kernel) -> VerdictView:
         lines = wait_chain(k, t)
         chain.append(lines[0] + (": " + "; ".join(lines[1:]) if len(lines) > 1 else ""))
         threads.append(t.name)
-    if k.intr_pages:
+    if k.sockbuf_clusters:
         reader = k.cfg.intr_consumer
-        who = f"; their reader {k.threads[reader].name} waits in the fault path, so none are freed" if reader >= 0 else ""
+        who = f"; their reader {k.threads[reader].name} is blocked in the kernel and reads none" if reader >= 0 else ""
         chain.append(
-            f"em0 holds {k.intr_pages} pages of receive buffers (VM_ALLOC_INTERRUPT may drain PQ_FREE to 0){who}"
+            f"em0's packets hold {k.sockbuf_clusters} mbuf clusters in the socket buffer (at most"
+            f" {k.cfg.intr_sockbuf}){who}; new zones need VM_ALLOC_SYSTEM pages, which stop at"
+            f" v_interrupt_free_min {th.v_interrupt_free_min}"
         )
         resources.append("em0")
     if k.swap_pager_full:
         chain.append("swap is full (swap_pager_full): the OOM killer needs the primary pager's loop to run")
         resources.append("swap")
-    busy = sum(c for obj in k.objects.values() for _, c in obj.busy)
+    busy = sum(obj.pip for obj in k.objects.values())
     if busy:
         chain.append(f"{busy} dirty pages are soft-busied in pageout clusters whose swblocks are not built; each pager holds a pbuf")
     held = sum(assembling_pages(t) for t in k.threads)

@@ -68,7 +68,7 @@ def frame_path(k: Kernel, t: Thread) -> list[str]:
             else:
                 path.extend(USER_PATH[op])
         elif f.fn == "kmalloc_obj":
-            path.append(f"kmalloc_obj({TYPE_NAMES[f.a]})")
+            path.append(f"kmalloc_obj({TYPE_NAMES[f.ktype]})")
         elif f.fn == "vm_pageout_flush":
             path.extend(("vm_pageout_flush", "swap_pager_putpages"))
         elif f.fn == "zalloc":
@@ -90,15 +90,16 @@ def callpath(t: Thread, k: Kernel | None = None) -> tuple[str, ...]:
 def progress(k: Kernel, t: Thread) -> str:
     for f in reversed(t.frames):
         if f.fn == "kmem_slab_alloc":
-            return f"page {f.c + 1} of 32" if f.c < 32 else "mapping"
+            return f"page {f.held + 1} of 32" if f.held < 32 else "mapping"
         if f.fn == "kmem_alloc3":
-            return f"page {f.c + 1} of {f.a}"
+            return f"page {f.held + 1} of {f.npages}"
         if f.fn == "vm_pageout_flush":
-            return f"pages {f.b}-{f.b + f.c - 1}, chunk page {f.e} of {f.d}" if f.pc >= 2 else f"pages {f.b}-{f.b + f.c - 1}"
+            cluster = f"pages {f.start}-{f.start + f.count - 1}"
+            return f"{cluster}, chunk page {f.built} of {f.chunk}" if f.pc >= 2 else cluster
         if f.fn == "vm_map_entry_reserve":
-            return f"gd_vme_avail {k.gd_vme_avail[t.cpu]}, want {f.a}"
+            return f"gd_vme_avail {k.gd_vme_avail[t.cpu]}, want {f.count}"
         if f.fn == "vm_pageout_thread":
-            return f"{STATE_NAMES[f.d]}, pass {f.e}, shortage {f.a}"
+            return f"{STATE_NAMES[f.state]}, pass {f.npass}, shortage {f.avail_shortage}"
         if f.fn == "user":
             ph = phase_cfg(k, t)
             if ph is None:
@@ -149,7 +150,7 @@ def assemblies(k: Kernel, fn: str) -> tuple[AssemblyView, ...]:
     for t in k.threads:
         for f in t.frames:
             if f.fn == fn and f.pc >= 1:
-                out.append(AssemblyView(t.name, fn, f.c, 32))
+                out.append(AssemblyView(t.name, fn, f.held, 32))
     return tuple(out)
 
 
@@ -209,7 +210,7 @@ def slab_type_of(k: Kernel, thread_name: str) -> int:
         if t.name == thread_name:
             for f in reversed(t.frames):
                 if f.fn == "kmem_slab_alloc":
-                    return f.b
+                    return f.ktype
     return -1
 
 
@@ -239,10 +240,10 @@ def vmstats_dict(k: Kernel) -> dict:
 def pagedaemon_dict(k: Kernel) -> dict:
     f = k.threads[0].frames[0]
     return {
-        "state": STATE_NAMES[f.d],
+        "state": STATE_NAMES[f.state],
         "vm_pages_needed": k.vm_pages_needed,
         "vm_pageout_deficit": k.vm_pageout_deficit,
-        "pass": f.e,
+        "pass": f.npass,
     }
 
 
@@ -300,5 +301,5 @@ def cushion(k: Kernel, cpu: int) -> int:
             continue
         for f in t.frames:
             if f.fn == "kmem_slab_alloc" and f.pc >= 2:
-                outstanding += f.d
+                outstanding += f.count
     return k.gd_vme_base[cpu] - k.gd_vme_avail[cpu] - outstanding

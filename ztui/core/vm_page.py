@@ -9,7 +9,8 @@ single global structure as a simplification).
 from __future__ import annotations
 
 from .kern_synch import tsleep, wakeup
-from .state import Kernel, Thread
+from .state import Kernel, Thread, ThreadKind
+from .vm_object import take_cache_pages
 
 VM_ALLOC_NORMAL = 0x01
 VM_ALLOC_SYSTEM = 0x02
@@ -139,11 +140,14 @@ def vm_page_alloc(k: Kernel, t: Thread | None, req: int) -> bool:
 
 
 def reclaim_cache_page(k: Kernel) -> None:
-    """vm_page_alloc's reclaim_cache_page: the oldest PQ_CACHE page goes to PQ_FREE."""
-    from .vm_object import take_oldest_cache_page  # cycle: vm_object uses vm_page
+    """vm_page_alloc's reclaim_cache_page (vm_page.c:2620-2652): a PQ_CACHE page goes to PQ_FREE.
 
-    take_oldest_cache_page(k)
-    k.cache -= 1
+    The kernel frees it only if vm_object_hold_try() gets the page's
+    object, and deactivates it otherwise.  Object tokens are LWKT tokens,
+    released while their holder sleeps, and model threads run one at a
+    time, so the try never fails here.
+    """
+    take_cache_pages(k, 1)
     vm_page_free_toq(k, 1)
 
 
@@ -171,7 +175,7 @@ def vm_page_free_wakeup(k: Kernel) -> None:
 
 def pagedaemon_wakeup(k: Kernel, t: Thread | None) -> None:
     """pagedaemon_wakeup(): kick the primary pager once paging should start."""
-    if not vm_paging_start(k, 0) or (t is not None and t.kind == "pagedaemon"):
+    if not vm_paging_start(k, 0) or (t is not None and t.kind is ThreadKind.PAGEDAEMON):
         return
     if k.vm_pages_needed <= 1:
         k.vm_pages_needed = 1
@@ -184,7 +188,8 @@ def pagedaemon_wakeup(k: Kernel, t: Thread | None) -> None:
 
 
 def is_pager(t: Thread) -> bool:
-    return t.kind == "pagedaemon" or t.kind == "emergpager"
+    """curthread == pagethread || curthread == emergpager: vm_wait's own branch."""
+    return t.kind is ThreadKind.PAGEDAEMON or t.kind is ThreadKind.EMERGPAGER
 
 
 def vm_wait(k: Kernel, t: Thread, timo: int = 0) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .frames import DONE, call, emit, kernel_function, ret
 from .kern_synch import tsleep, wakeup
-from .state import DISK, Frame, Kernel, Thread, Zone
+from .state import DISK, KmemAlloc3Frame, Kernel, Thread, ZallocFrame, Zone
 from .vm_page import VM_ALLOC_INTERRUPT, VM_ALLOC_NORMAL, VM_ALLOC_SYSTEM, vm_page_alloc
 
 PAGE_SIZE = 4096
@@ -71,8 +71,8 @@ def zfree(z: Zone) -> None:
     z.inuse -= 1
 
 
-@kernel_function("zalloc")
-def zalloc_special(k: Kernel, t: Thread, f: Frame) -> int:
+@kernel_function(ZallocFrame)
+def zalloc_special(k: Kernel, t: Thread, f: ZallocFrame) -> int:
     """zalloc(mapentzone): the ZONE_SPECIAL MAP ENTRY zone, whose refill blocks.
 
     zget takes zgetlk (LK_SLEEPFAIL: after sleeping, retry from the top),
@@ -90,7 +90,7 @@ def zalloc_special(k: Kernel, t: Thread, f: Frame) -> int:
             return DONE
         z.zgetlk = t.tid
         f.pc = 1
-        return call(t, "kmem_alloc3", ZONE_MAXPGLOAD)
+        return call(t, KmemAlloc3Frame(npages=ZONE_MAXPGLOAD))
     new = zone_refill_items(z, ZONE_MAXPGLOAD)
     cpu = t.cpu
     while k.gd_vme_avail[cpu] < 2 and new > 1:

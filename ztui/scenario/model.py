@@ -140,15 +140,18 @@ class Io:
 
 @attrs.frozen
 class Interrupt:
-    """Interrupt-level page allocations, e.g. network receive (VM_ALLOC_INTERRUPT)."""
+    """Network receive on em0: 2 KiB mbuf clusters from kmalloc(M_NOWAIT), VM_ALLOC_SYSTEM pages."""
 
     rate: Rate = Rate(0)
-    # How long netisr holds a receive buffer before freeing it.
+    # How long the reader takes to read a received packet out of its socket.
     hold: Duration = Duration(20_000)
-    # The process that reads the received data.  Its socket buffers are freed
-    # only while it is not itself waiting for memory (pfault/vmwait); None
-    # frees every buffer after ``hold``.
+    # The process that reads the received data: it reads only while it is
+    # not blocked in the kernel; None reads every packet after ``hold``.
     consumer: str | None = None
+    # hw.em.rxd: RX descriptors, each holding a cluster from boot on (EM_DEFAULT_RXD).
+    ring: int = 512
+    # What the reader's socket buffers hold at most before packets are dropped (SB_MAX).
+    sockbuf: Size = Size(512 * KiB)
 
 
 @attrs.frozen
@@ -168,6 +171,12 @@ class Process:
     name: str
     nice: int = 0
     phases: tuple[Phase, ...] = ()
+    # Size of each anonymous mapping (a VM object of its own); None: one mapping
+    # per alloc phase.  A browser's many small mappings make swblocks sparse.
+    region: Size | None = None
+    # The newest memory the process keeps using: the pmap marks it referenced
+    # whenever the pageout daemon looks, so act_count keeps it active.
+    working_set: Size = Size(0)
 
 
 @attrs.frozen
