@@ -11,7 +11,7 @@ import attrs
 
 from ztui.scenario.model import USEC, AllocatorKind, Scenario
 
-from .kern_kmalloc import KMALLOC_SLAB_PAGES, cacheline_align, malloc_mgt_init_count
+from .kern_kmalloc import KMALLOC_SLAB_PAGES, TYPE_NAMES, cacheline_align, malloc_mgt_init_count, new_slab
 from .intr import MCLBYTES, ZONE_CLUSTERS, ZONE_PAGES
 from .kern_synch import STEP_UNITS
 from .kern_proc import FIRST_PID, spawn_objects
@@ -19,6 +19,7 @@ from .state import (
     Config,
     IthreadFrame,
     Kernel,
+    KobjCfg,
     KmallocType,
     PageoutFrame,
     PhaseCfg,
@@ -85,6 +86,8 @@ def boot(sc: Scenario, seed: int) -> Kernel:
         livelock_ticks=max(1, ticks(sc.run.livelock_window, hz)),
         quantum=max(1, sc.run.quantum),
         procs=proc_configs(sc, hz),
+        ktype_names=TYPE_NAMES + tuple(obj.name for obj in sc.allocators.kmalloc_obj),
+        poll_types=max(sc.allocators.poll_types, len(TYPE_NAMES) + len(sc.allocators.kmalloc_obj)),
     )
     mitigations = frozenset(x.value for x in sc.allocators.mitigations)
     k = Kernel(
@@ -114,8 +117,11 @@ def boot(sc: Scenario, seed: int) -> Kernel:
     if cfg.intr_rate:
         setup_rx_ring(k)
     setup_threads(k, sc)
+    if k.ncpus > 1:
+        k.gd_free, k.gd_cache = [k.free] * k.ncpus, [k.cache] * k.ncpus
+        k.gd_adj_free, k.gd_adj_cache = [0] * k.ncpus, [0] * k.ncpus
     readers = [t.tid for t in k.threads if t.kind is ThreadKind.PROC and t.name == sc.interrupt.consumer]
-    k.cfg = attrs.evolve(k.cfg, intr_consumer=readers[0] if readers else -1)
+    k.cfg = attrs.evolve(k.cfg, intr_consumer=readers[0] if readers else -1, kobjs=kobj_configs(k, sc))
     return k
 
 
@@ -130,12 +136,15 @@ def setup_swap(k: Kernel, swap_pages: int) -> None:
 
 
 def setup_kmalloc(k: Kernel, sc: Scenario) -> None:
+    """malloc_init() of the kmalloc_obj types: SWAPMETA and MAP ENTRY when on kmalloc_obj, the workload's own."""
     al = sc.allocators
-    for name, kind, size in (
+    types = [(name, kind is AllocatorKind.KMALLOC_OBJ, size) for name, kind, size in (
         ("SWAPMETA", al.swapmeta, SWBLOCK_SIZE),
         ("MAP ENTRY", al.mapentry, MAP_ENTRY_SIZE),
-    ):
-        if kind is not AllocatorKind.KMALLOC_OBJ:
+    )]
+    types += [(obj.name, True, obj.size) for obj in al.kmalloc_obj]
+    for name, on_kmalloc_obj, size in types:
+        if not on_kmalloc_obj:
             continue
         objsize = cacheline_align(size)
         ty = KmallocType(
@@ -145,12 +154,31 @@ def setup_kmalloc(k: Kernel, sc: Scenario) -> None:
             active=[-1] * k.ncpus,
             alternate=[-1] * k.ncpus,
         )
-        if "reserved-slab" in k.mitigations:
+        mitigated = name in TYPE_NAMES
+        if mitigated and "reserved-slab" in k.mitigations:
             ty.reserved_slab = 1
             take_slab_pages(k, 1)
+        if name == "SWAPMETA" and "nowait-reserve" in k.mitigations:
+            take_slab_pages(k, 1)
+            ty.reserve = new_slab(k, ty, 0)
+            k.slabs[ty.reserve].where = "reserve"
         k.ktypes[name] = ty
     k.kmslab_free = [al.kmslab_cache] * k.ncpus
     take_slab_pages(k, al.kmslab_cache * k.ncpus)
+
+
+def kobj_configs(k: Kernel, sc: Scenario) -> tuple[KobjCfg, ...]:
+    """Who allocates each workload kmalloc_obj type, once the threads exist."""
+    owners = {t.name: t.tid for t in k.threads if t.kind is ThreadKind.PROC}
+    return tuple(
+        KobjCfg(
+            ktype=len(TYPE_NAMES) + i,
+            owner=owners[obj.owner],
+            rate=obj.rate,
+            lifetime=-1 if obj.lifetime is None else max(1, ticks(obj.lifetime, k.hz)),
+        )
+        for i, obj in enumerate(sc.allocators.kmalloc_obj)
+    )
 
 
 def take_slab_pages(k: Kernel, nslabs: int) -> None:

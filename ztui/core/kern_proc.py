@@ -18,8 +18,9 @@ default (swap_pager.c:171, 1388-1392).
 from __future__ import annotations
 
 from .frames import CONT, DONE, call, emit, kernel_function
+from .kern_kmalloc import M_INTWAIT, M_ZERO, kobj_allocate_from_slabs, kobj_due, kobj_owner_exit, kobj_record
 from .kern_synch import charge, slice_room, tsleep
-from .state import DISK, ZOMB, Kernel, PhaseCfg, ReserveFrame, Thread, UserFrame
+from .state import DISK, ZOMB, Kernel, KmallocObjFrame, PhaseCfg, ReserveFrame, Thread, UserFrame
 from .swap_pager import object_channel, swap_page_free, swp_pager_meta_free_all
 from .vfs_bio import BUF_PAGES, TRY_NORMAL, bio_page_alloc, brelse_pages
 from .vm_map import (
@@ -49,6 +50,7 @@ from .vm_page import (
     vm_paging_severe,
     vm_wait_pfault,
 )
+from .vmstats import cpu_counts, vmstats_free_add
 from .vm_page_queues import ACT_INIT, BUSY, DIRTY, PMAP_REF, REFERENCED, act_count, with_act
 
 FIRST_PID = 100
@@ -87,11 +89,24 @@ def next_phase(k: Kernel, t: Thread, f: UserFrame) -> int:
     return CONT
 
 
+# Where a process may stop between two pages of its work to allocate kernel objects
+WORKING = frozenset({FAULT, READ, TOUCH, FREE})
+
+
 @kernel_function(UserFrame)
 def user(k: Kernel, t: Thread, f: UserFrame) -> int:
-    """A user process: runs its phases; every page it touches goes through vm_fault."""
+    """A user process: runs its phases; every page it touches goes through vm_fault,
+    and its system calls allocate the kmalloc_obj objects the workload gives it."""
+    if f.kobj >= 0:  # kmalloc_obj returned an object
+        kobj_record(k, f.kobj, t.rv, 1)
+        f.kobj = -1
     if t.lowmemkill and f.pc not in (EXIT, EXIT_REMOVE, SWAPIN_DONE, READ_DONE):
         f.pc = EXIT
+    if f.pc in WORKING and k.cfg.kobjs:
+        i = kobj_due(k, t)
+        if i >= 0 and not kobj_allocate_from_slabs(k, t, i):
+            f.kobj = i
+            return call(t, KmallocObjFrame(ktype=k.cfg.kobjs[i].ktype, flags=M_INTWAIT | M_ZERO))
     return USER_PCS[f.pc](k, t, f)
 
 
@@ -125,7 +140,11 @@ def mmap_done(k: Kernel, t: Thread, f: UserFrame) -> int:
     """vm_map_insert used one entry of the reservation; the rest is released."""
     vm_map_entry_release(k, t.cpu, vm_map_entry_create(k, t.cpu, t.rv))
     t.map_entries += 1
-    f.pc = READ if phase_cfg(k, t).op == "read" else FAULT
+    op = phase_cfg(k, t).op
+    obj = k.objects[t.anon]
+    if obj.region and op != "read":
+        obj.mapped += obj.region
+    f.pc = READ if op == "read" else FAULT
     return CONT
 
 
@@ -159,7 +178,7 @@ def fault_loop(k: Kernel, t: Thread, f: UserFrame) -> int:
         t.done += 1
         return DONE
     obj = k.objects[t.anon]
-    if obj.region and obj.hi % obj.region == 0:
+    if obj.region and obj.hi >= obj.mapped:
         return mmap(t, f)  # the next page starts a new mapping
     return vm_fault(k, t, f, ph, allowed)
 
@@ -167,9 +186,11 @@ def fault_loop(k: Kernel, t: Thread, f: UserFrame) -> int:
 def fault_batch(k: Kernel, t: Thread, ph: PhaseCfg, allowed: int) -> int:
     """Faults that may be taken at once: no paging threshold in reach, within one mapping."""
     th = k.th
+    free, cache = cpu_counts(k)
     headroom = min(
-        k.free - max(th.v_free_min, th.v_free_reserved),
-        k.free + k.cache - th.v_paging_start,
+        free - max(th.v_free_min, th.v_free_reserved),
+        free + cache - th.v_paging_start,
+        k.free - 1,
     )
     if headroom <= 1 or ph.op == "churn":
         return 1
@@ -184,7 +205,7 @@ def vm_fault(k: Kernel, t: Thread, f: UserFrame, ph: PhaseCfg, allowed: int) -> 
         return vm_wait_pfault_loop(k, t, f)
     n = fault_batch(k, t, ph, allowed)
     if n > 1:
-        k.free -= n - 1
+        vmstats_free_add(k, 1 - n)
         charge(k, n)
     obj = k.objects[t.anon]
     queue_add(k, ACTIVE, obj.oid, pindex_of(obj, obj.hi), n, with_act(FAULTED, ACT_INIT))
@@ -374,6 +395,7 @@ def exit_remove(k: Kernel, t: Thread, f: UserFrame) -> int:
         return DONE
     freed = drop_object_pages(k, obj)  # the file's pages stay cached with its vnode
     swp_pager_meta_free_all(k, obj)
+    kobj_owner_exit(k, t)
     obj.lo = obj.hi
     count = vm_map_entry_dispose(k, t.cpu, t.rv, t.map_entries)
     t.map_entries = 0

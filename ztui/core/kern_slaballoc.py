@@ -17,7 +17,6 @@ from .kern_kmalloc import (
     M_USE_INTERRUPT_RESERVE,
     M_USE_RESERVE,
     M_WAITOK,
-    TYPE_NAMES,
 )
 from .state import KmemAlloc3Frame, Kernel, ReserveFrame, SlabAllocFrame, Thread
 from .vm_map import (
@@ -76,13 +75,17 @@ def kmem_slab_alloc(k: Kernel, t: Thread, f: SlabAllocFrame) -> int:
     k.slab_pages += KMALLOC_SLAB_PAGES
     vm_map_entry_release(k, t.cpu, f.count)
     k.progress_tick = k.tick
-    emit(k, t, "kmalloc", f"kmem_slab_alloc: slab for {TYPE_NAMES[f.ktype]} complete (32 pages)")
+    emit(k, t, "kmalloc", f"kmem_slab_alloc: slab for {k.cfg.ktype_names[f.ktype]} complete (32 pages)")
     return ret(t, SLAB_ALLOCATED)
 
 
 def page_shortage(k: Kernel, t: Thread, f: SlabAllocFrame, req: int) -> int:
-    """vm_page_alloc said NULL for page f.held + 1: wait and retry it, or a mitigation's way out."""
-    ty = k.ktypes[TYPE_NAMES[f.ktype]]
+    """vm_page_alloc said NULL for page f.held + 1: wait and retry it (M_WAITOK), give up (M_RNOWAIT),
+    or a mitigation's way out (kern_slaballoc.c:1743-1790)."""
+    ty = k.ktypes[k.cfg.ktype_names[f.ktype]]
+    if not f.flags & M_WAITOK:
+        give_back(k, t, f)
+        return ret(t, SLAB_NULL)
     cls = class_name(req | (VM_ALLOC_SYSTEM if t.systhread else 0))
     if "reserved-slab" in k.mitigations and ty.reserved_slab > 0:
         give_back(k, t, f)

@@ -108,6 +108,12 @@ def next_event_tick(k: Kernel) -> int:
     for io in k.io:
         if best < 0 or io.done_tick < best:
             best = io.done_tick
+    if k.cfg.kobjs:
+        from .kern_kmalloc import next_kobj_expiry  # kern_kmalloc sleeps through this module
+
+        e = next_kobj_expiry(k)
+        if e >= 0 and (best < 0 or e < best):
+            best = max(e, k.tick + 1)
     if k.sockbuf:
         # Queued packets wait for their reader; the socket is looked at every tick.
         r = max(k.sockbuf[0][0], k.tick + 1)

@@ -26,6 +26,7 @@ from . import (  # noqa: F401  (register kernel functions)
 from .boot import boot
 from .copying import clone_kernel, encode, state_digest
 from .frames import CONT, HANDLERS
+from .invariants import assert_invariants
 from .kern_synch import (
     RUN,
     STEP_UNITS,
@@ -37,6 +38,7 @@ from .kern_synch import (
 from .snapshot import EventView, Snapshot, VerdictView
 from .state import Kernel, Thread
 from .verdict import check_stuck, explain, workload_complete
+from .vmstats import hardclock_rollup
 from .views import build_snapshot
 
 EVENT_LOG_MAX = 5000
@@ -44,8 +46,10 @@ HISTORY_MAX = 4096
 
 
 class Simulator:
-    def __init__(self, scenario: Scenario, kernel: Kernel, seed: int) -> None:
+    def __init__(self, scenario: Scenario, kernel: Kernel, seed: int, check_every: int = 0) -> None:
         self.scenario = scenario
+        self.check_every = check_every  # debug: assert the invariants every N events (0: never)
+        self._unchecked = 0
         self.seed = seed
         self.k = kernel
         self.random = scenario.run.scheduler is Scheduler.RANDOM
@@ -57,12 +61,17 @@ class Simulator:
         self._verdict: VerdictView | None = None
 
     @classmethod
-    def from_scenario(cls, scenario: Scenario, seed: int | None = None, log: bool = True) -> Simulator:
+    def from_scenario(
+        cls, scenario: Scenario, seed: int | None = None, log: bool = True, check_every: int = 0
+    ) -> Simulator:
         seed = scenario.run.seed if seed is None else seed
         k = boot(scenario, seed)
         if not log:
             k.log = None
-        return cls(scenario, k, seed)
+        sim = cls(scenario, k, seed, check_every)
+        if check_every:
+            assert_invariants(k)
+        return sim
 
     # --- reading ----------------------------------------------------------
 
@@ -123,7 +132,7 @@ class Simulator:
             k.step, k.rr_last, k.rng = saved
 
     def clone(self) -> Simulator:
-        twin = Simulator(self.scenario, clone_kernel(self.k), self.seed)
+        twin = Simulator(self.scenario, clone_kernel(self.k), self.seed, self.check_every)
         twin.events = deque(self.events, maxlen=EVENT_LOG_MAX)
         twin.history = list(self.history)
         twin._verdict = self._verdict
@@ -148,6 +157,7 @@ class Simulator:
                 k.step_cap = self.max_steps
         cur = k.threads[k.cur] if k.cur >= 0 else None
         if tid is None and cur is not None and cur.state == RUN and k.slice_left > 0 and k.tick_units < k.tick_budget:
+            k.curcpu = cur.cpu
             run_thread(k, cur)  # the running thread goes on in its time slice
             k.slice_left -= 1
             return self._end_step()
@@ -168,6 +178,7 @@ class Simulator:
                 k.cur = t.tid
                 k.rr_last = t.tid
                 k.slice_left = k.cfg.quantum
+            k.curcpu = t.cpu
             run_thread(k, t)
             k.slice_left -= 1
         return self._end_step()
@@ -180,6 +191,11 @@ class Simulator:
             k.tick_units += STEP_UNITS
         if k.log:
             self._drain_log()
+        if self.check_every:
+            self._unchecked += 1
+            if self._unchecked >= self.check_every:
+                self._unchecked = 0
+                assert_invariants(k)
         if k.verdict or clock or k.step >= self.max_steps:
             self._check_verdict()
         return True
@@ -226,6 +242,8 @@ class Simulator:
         new = min(new, max(self.max_ticks, k.tick + 1))  # stop the clock at run.max_time
         k.tick = new
         k.tick_units = 0
+        k.curcpu = 0  # interrupts and callouts
+        hardclock_rollup(k)
         done = [io for io in k.io if io.done_tick <= new]
         if done:
             k.io = [io for io in k.io if io.done_tick > new]
@@ -233,6 +251,8 @@ class Simulator:
                 swap_pager.swp_pager_async_iodone(k, io)
         if k.sockbuf:
             intr.soreceive(k)
+        if k.cfg.kobjs:
+            kern_kmalloc.kobj_expire(k)
         fire_timeouts(k)
         self._record_history()
 

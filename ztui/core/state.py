@@ -103,7 +103,7 @@ class KmallocObjFrame(Frame):
     """_kmalloc_obj(size, type, flags)."""
 
     fn: ClassVar[str] = "kmalloc_obj"
-    ktype: int = 0  # index into kern_kmalloc.TYPE_NAMES
+    ktype: int = 0  # index into Config.ktype_names
     flags: int = 0  # the caller's M_* flags
 
 
@@ -147,6 +147,7 @@ class UserFrame(Frame):
     """A user process: its phases, and the syscalls and faults they make."""
 
     fn: ClassVar[str] = "user"
+    kobj: int = -1  # the kmalloc_obj type whose object the process is allocating
     pindex: int = 0  # the page a swap-in or a buffer read is for
     npages: int = 0  # pages the buffer being filled holds
     attempt: int = 0  # bio_page_alloc's next try (vfs_bio.TRY_*)
@@ -225,6 +226,7 @@ class VmObject:
     owner: int  # tid of the process it belongs to
     region: int = 0
     working_set: int = 0  # the owner's newest pages it keeps using (referenced at every look)
+    mapped: int = 0  # with region: pages the process has mmap()ed so far
     lo: int = 0
     hi: int = 0
     resident: int = 0
@@ -257,6 +259,10 @@ class KmallocType:
     empty: list[int] = attrs.Factory(list)
     inuse: int = 0
     reserved_slab: int = 0  # mitigation "reserved-slab": formatted spare slabs held aside
+    reserve: int = -1  # mitigation "nowait-reserve": the slab only the pagers may take from
+    # A workload type's live objects, oldest first: (free tick, slab id, count); -1: until exit
+    live: deque = attrs.Factory(deque)
+    allocated: int = 0  # objects the owner has allocated so far
 
 
 @attrs.define(slots=True)
@@ -295,6 +301,16 @@ class PhaseCfg:
 
 
 @attrs.frozen
+class KobjCfg:
+    """A workload's kmalloc_obj type: who allocates it, how fast, for how long."""
+
+    ktype: int  # index into Config.ktype_names
+    owner: int  # tid
+    rate: int  # objects per second
+    lifetime: int  # ticks, -1: until the owner exits
+
+
+@attrs.frozen
 class ProcCfg:
     phases: tuple[PhaseCfg, ...]
     region: int  # pages per anonymous mapping (0: one mapping)
@@ -316,6 +332,9 @@ class Config:
     livelock_ticks: int
     quantum: int  # steps per time slice
     procs: tuple[ProcCfg, ...]  # per process, by pid order
+    ktype_names: tuple[str, ...] = ("SWAPMETA", "MAP ENTRY")  # kmalloc_obj types by index
+    kobjs: tuple[KobjCfg, ...] = ()
+    poll_types: int = 190
 
 
 def _queues() -> dict[str, PageQueue]:
@@ -339,7 +358,12 @@ class Kernel:
     slice_left: int = 0  # steps left in its time slice
     seq: int = 0  # queue order of the next run put at a queue's tail
     queues: dict[str, PageQueue] = attrs.Factory(_queues)
-    # vmstats counters
+    curcpu: int = 0  # the CPU the running thread is on (0 for interrupts and callouts)
+    # vmstats counters (the true counts; vmstats.py keeps each CPU's copy when ncpus > 1)
+    gd_free: list[int] = attrs.Factory(list)
+    gd_cache: list[int] = attrs.Factory(list)
+    gd_adj_free: list[int] = attrs.Factory(list)
+    gd_adj_cache: list[int] = attrs.Factory(list)
     free: int = 0
     cache: int = 0
     inactive: int = 0

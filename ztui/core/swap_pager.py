@@ -16,6 +16,7 @@ from .state import DISK, FlushFrame, IoReq, KmallocObjFrame, Kernel, MetaBuildFr
 from .vm_object import ACTIVE, INACTIVE, queue_add, queue_insert, queue_take
 from .vm_page import vm_paging_severe, vm_wait
 from .vm_page_queues import BUSY, DIRTY, WINATCFLS
+from .vm_pageout import kill_biggest
 from .vm_zone import zalloc_interrupt, zfree
 
 SWB_NPAGES = 16
@@ -198,10 +199,21 @@ def swp_pager_meta_build(k: Kernel, t: Thread, f: MetaBuildFrame) -> int:
     # f.pc == 1: the allocator answered in t.rv (slab id, or -1 for NULL)
     if not swblock_alloc_end(k, t, obj, blk):
         f.pc = 0
-        vm_wait(k, t, 0)
+        if "nowait-reserve" in k.mitigations and k.swapmeta_kind == "kmalloc_obj":
+            swap_zone_exhausted(k, t)
+        else:
+            vm_wait(k, t, 0)
         return DONE
     obj.swb[blk] = bit
     return ret(t, 1)
+
+
+def swap_zone_exhausted(k: Kernel, t: Thread) -> None:
+    """nowait-reserve, as FreeBSD's swp_pager_meta_build does it: no slab and the reserve is spent,
+    so kill the biggest process (vm_pageout_oom(VM_OOM_SWAPZ)) and pause("swzonxb", 10)."""
+    emit(k, t, "swap", "swap blk zone exhausted, increase kern.maxswzone")
+    kill_biggest(k, t, "swap blk zone exhausted")
+    tsleep(k, t, "", "swzonxb", 10)
 
 
 # --- struct swblock allocation: zalloc(swap_zone) or kmalloc_obj(M_SWAP_SWBLOCK) ---

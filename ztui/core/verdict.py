@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .kern_kmalloc import TYPE_NAMES
 from .kern_slaballoc import assembling_pages
 from .snapshot import VerdictView
 from .state import RUN, ZOMB, Kernel, Thread
@@ -112,7 +111,7 @@ def wait_chain(k: Kernel, t: Thread) -> list[str]:
     lines.append(f"{t.name} {doing}")
     for f in reversed(t.frames):
         if f.fn == "kmem_slab_alloc":
-            what = f"a kmalloc_obj slab for {TYPE_NAMES[f.ktype]} (kmem_slab_alloc, M_WAITOK)"
+            what = f"a kmalloc_obj slab for {k.cfg.ktype_names[f.ktype]} (kmem_slab_alloc, M_WAITOK)"
             if f.held:
                 lines.append(f"it holds {f.held} of 32 pages of {what} and waits for page {f.held + 1}: hold-and-wait")
             else:

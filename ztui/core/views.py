@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .kern_kmalloc import TYPE_NAMES
 from .kern_proc import EXIT, EXIT_REMOVE, FIRST_PID, MMAP_DONE, phase_cfg
 from .kern_slaballoc import assembling_pages
 from .snapshot import (
@@ -68,7 +67,7 @@ def frame_path(k: Kernel, t: Thread) -> list[str]:
             else:
                 path.extend(USER_PATH[op])
         elif f.fn == "kmalloc_obj":
-            path.append(f"kmalloc_obj({TYPE_NAMES[f.ktype]})")
+            path.append(f"kmalloc_obj({k.cfg.ktype_names[f.ktype]})")
         elif f.fn == "vm_pageout_flush":
             path.extend(("vm_pageout_flush", "swap_pager_putpages"))
         elif f.fn == "zalloc":
@@ -105,7 +104,7 @@ def progress(k: Kernel, t: Thread) -> str:
             if ph is None:
                 return "done"
             total = "" if ph.pages < 0 else f"/{ph.pages}"
-            n = len(k.cfg.phases[t.pid - FIRST_PID])
+            n = len(k.cfg.procs[t.pid - FIRST_PID].phases)
             return f"phase {t.phase + 1}/{n} {ph.op} {t.done}{total}"
     return ""
 
@@ -196,7 +195,7 @@ def ktype_view(k: Kernel, name: str) -> AllocatorView:
         slabs=slabs,
         blank_slabs=sum(k.kmslab_free),
         assembling=tuple(
-            a for a in assemblies(k, "kmem_slab_alloc") if slab_type_of(k, a.thread) == TYPE_NAMES.index(name)
+            a for a in assemblies(k, "kmem_slab_alloc") if slab_type_of(k, a.thread) == k.cfg.ktype_names.index(name)
         ),
     )
 

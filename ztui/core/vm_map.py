@@ -9,14 +9,13 @@ the hidden cushion H that only vm_map_entry_kreserve may eat into
 from __future__ import annotations
 
 from .frames import DONE, call, emit, kernel_function, ret
-from .kern_kmalloc import M_WAITOK, TYPE_NAMES, kfree_obj
+from .kern_kmalloc import MAPENTRY_TYPE, M_WAITOK, TYPE_NAMES, kfree_obj
 from .state import KmallocObjFrame, Kernel, ReserveFrame, Thread, ZallocFrame
 
 MAP_RESERVE_COUNT = 4
 MAP_RESERVE_SLOP = 512
 MAP_RESERVE_HYST = MAP_RESERVE_SLOP - MAP_RESERVE_SLOP // 8
 RECURSION_REPORT_DEPTH = 3
-MAPENTRY_TYPE = 1  # index of "MAP ENTRY" in kern_kmalloc.TYPE_NAMES
 MAPENTRY = TYPE_NAMES[MAPENTRY_TYPE]
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from .state import Kernel, VmObject
 from .vm_page_queues import PageQueue
+from .vmstats import vmstats_cache_add
 
 ACTIVE = "active"
 INACTIVE = "inactive"
@@ -56,23 +57,33 @@ def index_of(obj: VmObject, pindex: int) -> int:
     return pindex // stride * r + pindex % stride
 
 
+def count_pages(k: Kernel, qname: str, n: int) -> None:
+    """The vmstats counter of a queue follows it; v_cache_count per CPU (vmstats.py)."""
+    if qname == CACHE:
+        vmstats_cache_add(k, n)
+    elif qname == ACTIVE:
+        k.active += n
+    else:
+        k.inactive += n
+
+
 def queue_add(k: Kernel, qname: str, oid: int, start: int, count: int, flags: int) -> None:
     """Put pages at the tail of a queue (TAILQ_INSERT_TAIL), counting them in vmstats."""
     if not k.queues[qname].append(k.seq, oid, start, count, flags):
         k.seq += 1
-    setattr(k, qname, getattr(k, qname) + count)
+    count_pages(k, qname, count)
 
 
 def queue_insert(k: Kernel, qname: str, seq: int, oid: int, start: int, count: int, flags: int) -> None:
     """Put pages back on a queue at their old place."""
     k.queues[qname].insert(seq, oid, start, count, flags)
-    setattr(k, qname, getattr(k, qname) + count)
+    count_pages(k, qname, count)
 
 
 def queue_take(k: Kernel, qname: str, oid: int, start: int, count: int) -> list[tuple[int, int, int, int]]:
     """Take pages [start, start+count) of ``oid`` off a queue: (start, seq, count, flags) pieces."""
     pieces = k.queues[qname].take(oid, start, count)
-    setattr(k, qname, getattr(k, qname) - sum(p[2] for p in pieces))
+    count_pages(k, qname, -sum(p[2] for p in pieces))
     return pieces
 
 
@@ -111,7 +122,7 @@ def drop_object_pages(k: Kernel, obj: VmObject) -> int:
     freed = 0
     for qname in QUEUES:
         n = k.queues[qname].drop_object(obj.oid)
-        setattr(k, qname, getattr(k, qname) - n)
+        count_pages(k, qname, -n)
         freed += n
     obj.resident -= freed
     return freed

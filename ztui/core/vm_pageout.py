@@ -9,8 +9,8 @@ Simplifications, each measured or argued not to move a verdict:
 
 * One queue per type instead of PQ_L2_SIZE = 1024 colour sub-queues
   (vm_page_queues.py).  The per-sub-queue limits are summed: a scan looks
-  at ``lcnt/10 + 1024`` pages (``ceil(lcnt_q/10) + 1`` per sub-queue, 881
-  and 1442), and the inactive scan's launder budget is ``1024`` credits of
+  at ``ceil(lcnt_q/10) + 1`` pages of each sub-queue, but not past its
+  tail (881 and 1442; scan_budget), and the inactive scan's launder budget is ``1024`` credits of
   ``max_launder`` pages each, a cluster of n pages spending ``min(n,
   max_launder)`` of them: a sub-queue launders until its ``max_launder``
   pages are spent, so one cluster that crosses the limit ends it (829-837,
@@ -60,6 +60,7 @@ from .vm_page import (
     vm_paging_target2_count,
     vm_paging_wait,
 )
+from .vmstats import cpu_counts, vmstats_rollup
 from .vm_page_queues import (
     ACT_ADVANCE,
     ACT_DECLINE,
@@ -102,15 +103,27 @@ PC_FUNCTION = {
 def wakeup_distance(k: Kernel) -> int:
     """Pages that may enter PQ_FREE/PQ_CACHE before vm_page_free_wakeup or a scan stop acts."""
     th = k.th
-    fc = k.free + k.cache
+    free, cache = cpu_counts(k)
+    fc = free + cache
     d = 1 << 30
     if k.vm_pageout_pages_needed:
         d = min(d, th.v_pageout_free_min - fc)
-    if k.free >= th.v_free_reserved:
+    if free >= th.v_free_reserved:
         d = min(d, th.v_paging_target2 - fc)
         if k.vm_pages_waiting:
             d = min(d, th.v_free_min + 16 - fc)
     return max(1, d)
+
+
+def scan_budget(lcnt: int) -> int:
+    """Pages one pass of a scan looks at: ``ceil(n/10) + 1`` per colour sub-queue, but no page twice
+    (881, 1442: a sub-queue's scan ends at its tail), the queue's pages spread evenly over the 1024."""
+    per, extra = divmod(lcnt, PQ_L2_SIZE)
+
+    def looked_at(n: int) -> int:
+        return min(n, -(-n // MAXSCAN_DIVIDER) + 1)
+
+    return extra * looked_at(per + 1) + (PQ_L2_SIZE - extra) * looked_at(per)
 
 
 def is_ep(t: Thread) -> bool:
@@ -176,7 +189,9 @@ def woke(k: Kernel, t: Thread, f: PageoutFrame) -> int:
 
 
 def note_progress(k: Kernel, t: Thread) -> None:
-    """The primary refreshes vm_pagedaemon_uptime at each stage of a pass; the emergency pager watches it."""
+    """vmstats_rollup() at each stage of a pass; the primary also refreshes vm_pagedaemon_uptime,
+    which the emergency pager watches."""
+    vmstats_rollup(k)
     if not is_ep(t):
         k.vm_pagedaemon_uptime = time_uptime(k)
 
@@ -189,7 +204,7 @@ def pass_begin(k: Kernel, t: Thread, f: PageoutFrame) -> int:
     k.vm_pageout_deficit = 0
     f.recycle = 0
     if f.avail_shortage > 0:
-        f.maxscan = k.inactive // MAXSCAN_DIVIDER + PQ_L2_SIZE
+        f.maxscan = scan_budget(k.inactive)
         f.launder = PQ_L2_SIZE * max_launder(k, f.npass // MAXSCAN_DIVIDER)
         f.imarker = HEAD
         f.pc = INACTIVE
@@ -354,7 +369,7 @@ def active_begin(k: Kernel, t: Thread, f: PageoutFrame) -> int:
     if is_ep(t):
         shortage = max(shortage, VM_EMERG_LAUNDER)
     f.inactive_shortage = shortage
-    f.maxscan = k.active // MAXSCAN_DIVIDER + PQ_L2_SIZE
+    f.maxscan = scan_budget(k.active)
     f.pc = ACTIVE if shortage > 0 else CACHE
     return CONT
 
@@ -434,14 +449,15 @@ def scan_cache(k: Kernel, t: Thread, f: PageoutFrame) -> int:
     """vm_pageout_scan_cache() (1673-1770): PQ_CACHE -> PQ_FREE up to v_free_target."""
     note_progress(k, t)
     th = k.th
-    if (k.free < th.v_free_target or k.free < th.v_free_min) and k.cache > VM_CACHE_SCAN_MIN:
+    free, cache = cpu_counts(k)
+    if (free < th.v_free_target or free < th.v_free_min) and cache > VM_CACHE_SCAN_MIN and k.cache > VM_CACHE_SCAN_MIN:
         n = min(
-            k.cache - VM_CACHE_SCAN_MIN,
-            max(th.v_free_target, th.v_free_min) - k.free,
+            min(cache, k.cache) - VM_CACHE_SCAN_MIN,
+            max(th.v_free_target, th.v_free_min) - free,
             slice_room(k),
         )
-        if k.vm_pages_waiting and k.free < th.v_free_reserved:
-            n = min(n, th.v_free_reserved - k.free)  # the free path's wakeup may fire there
+        if k.vm_pages_waiting and free < th.v_free_reserved:
+            n = min(n, th.v_free_reserved - free)  # the free path's wakeup may fire there
         take_cache_pages(k, n)
         vm_page_free_toq(k, n)
         charge(k, n)
@@ -484,23 +500,29 @@ def oom_kill_check(k: Kernel, t: Thread, f: PageoutFrame) -> None:
     """The kill at the end of vm_pageout_scan_cache (1810-1840): primary pager only, at most once a second.
 
     It needs swap_pager_full, ``pass / MAXSCAN_DIVIDER > 1`` (20 short passes
-    in a row), a shortage left and free+cache below target1.  The victim is
-    the biggest process by anonymous plus swapped pages; vm_pageout_scan_callback
-    (1843-1895) does not skip one already killed, so a dying process may be
-    picked again.
+    in a row), a shortage left and free+cache below target1.
     """
     if not (k.swap_pager_full and f.npass // MAXSCAN_DIVIDER > 1 and f.avail_shortage > 0 and vm_paging_target1(k)):
         return
     if k.tick - k.last_kill_tick < k.hz:
         return
     k.last_kill_tick = k.tick
+    kill_biggest(k, t, "out of swap space")
+
+
+def kill_biggest(k: Kernel, t: Thread, why: str) -> None:
+    """killproc() of the process with the most anonymous plus swapped pages.
+
+    vm_pageout_scan_callback (1843-1895) skips no process that is still
+    running, so one already killed but not yet exited may be picked again.
+    """
     victims = [p for p in k.threads if p.kind is ThreadKind.PROC and p.state != ZOMB and not p.finished]
     if not victims:
         return
     victim = max(victims, key=lambda p: (process_size(k, p), -p.tid))
     if not victim.lowmemkill:
         k.oom_kills += 1
-        emit(k, t, "oom", f"pid {victim.pid} ({victim.name}), uid 0, was killed: out of swap space")
+        emit(k, t, "oom", f"pid {victim.pid} ({victim.name}), uid 0, was killed: {why}")
     victim.lowmemkill = True
     victim.nice = -20
     if victim.state != "R" and victim.wchan == "":

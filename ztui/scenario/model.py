@@ -57,6 +57,11 @@ class Mitigation(enum.Enum):
     # kmem_slab_alloc uses vm_map_entry_kreserve/krelease, as its own comment
     # says it would have to for map entries (§9.7.7, §10.5 fix (i)).
     SLAB_KRESERVE = "slab-kreserve"
+    # FreeBSD's answer (sys/vm/swap_pager.c swp_pager_meta_build): swblocks are
+    # allocated M_NOWAIT, never waiting for a slab; only the pageout daemons may
+    # take objects from a reserve set aside at boot, which frees refill; when
+    # it is empty: "swap blk zone exhausted", an OOM kill, and a 10-tick pause.
+    NOWAIT_RESERVE = "nowait-reserve"
 
 
 class Scheduler(enum.Enum):
@@ -119,6 +124,22 @@ class Vm:
 
 
 @attrs.frozen
+class KmallocObj:
+    """Another kmalloc_obj type (vnodes, namecache, vm_objects...): it shares gd_kmslab's
+    blank slabs and kmem_slab_alloc with SWAPMETA, and the poller's attention."""
+
+    name: str
+    # sizeof the structure; kmalloc_obj rounds it to a cache line.
+    size: Size
+    # The process whose system calls allocate them (M_INTWAIT: it may block for a slab).
+    owner: str
+    # Objects allocated per second while the owner runs.
+    rate: int
+    # How long each lives; None: until its owner exits.
+    lifetime: Duration | None = None
+
+
+@attrs.frozen
 class Allocators:
     swapmeta: AllocatorKind = AllocatorKind.ZALLOC
     mapentry: AllocatorKind = AllocatorKind.ZALLOC
@@ -127,6 +148,10 @@ class Allocators:
     kmslab_cache: int = 0
     # Static MAP ENTRY boot pool (zbootinit); the kernel's is MAX_MAPENT = 9216.
     mapent_boot: int = 9216
+    # Malloc types kmalloc_poller_thread visits, one per wakeup (kern.kzone_pollfreq = 1 a
+    # second); a 2021 GENERIC kernel defines some 190.  The modelled types are among them.
+    poll_types: int = 190
+    kmalloc_obj: tuple[KmallocObj, ...] = ()
 
 
 @attrs.frozen
