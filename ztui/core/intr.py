@@ -40,7 +40,7 @@ def zone_alloc_nowait(k: Kernel, t: Thread) -> bool:
     while got < ZONE_PAGES and vm_page_alloc(k, t, VM_ALLOC_SYSTEM):
         got += 1
     if got < ZONE_PAGES:
-        vm_page_free_toq(k, got)
+        vm_page_free_toq(k, got, source=False)
         return False
     k.wired += ZONE_PAGES
     k.nic_zones += 1

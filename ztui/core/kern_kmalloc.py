@@ -8,7 +8,7 @@ list, so an object freed into a slab on ``empty`` is found only by a poll.
 from __future__ import annotations
 
 from .frames import CONT, DONE, call, emit, kernel_function, ret
-from .kern_synch import tsleep
+from .kern_synch import made_progress, tsleep
 from .state import Kernel, KmallocObjFrame, KmallocType, PollerFrame, Slab, SlabAllocFrame, Thread, ThreadKind
 from .vm_page import vm_page_free_toq
 
@@ -164,7 +164,7 @@ def take_reserve(k: Kernel, t: Thread, ty: KmallocType) -> int:
 def install_new_slab(k: Kernel, ty: KmallocType, cpu: int) -> int:
     sid = new_slab(k, ty, cpu)
     rotate_in(k, ty, cpu, sid)
-    k.progress_tick = k.tick
+    made_progress(k)
     return take(k, ty, sid)
 
 

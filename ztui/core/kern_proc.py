@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from .frames import CONT, DONE, call, emit, kernel_function
 from .kern_kmalloc import M_INTWAIT, M_ZERO, kobj_allocate_from_slabs, kobj_due, kobj_owner_exit, kobj_record
-from .kern_synch import charge, slice_room, tsleep
+from .kern_synch import charge, made_progress, slice_room, tsleep
 from .state import DISK, ZOMB, Kernel, KmallocObjFrame, PhaseCfg, ReserveFrame, Thread, UserFrame
 from .swap_pager import object_channel, swap_page_free, swp_pager_meta_free_all
 from .vfs_bio import BUF_PAGES, TRY_NORMAL, bio_page_alloc, brelse_pages
@@ -85,7 +85,7 @@ def next_phase(k: Kernel, t: Thread, f: UserFrame) -> int:
     t.phase_t0 = k.tick
     t.churn_free_next = False
     f.pc = PHASE
-    k.progress_tick = k.tick
+    made_progress(k)
     return CONT
 
 
@@ -212,7 +212,7 @@ def vm_fault(k: Kernel, t: Thread, f: UserFrame, ph: PhaseCfg, allowed: int) -> 
     obj.hi += n
     obj.resident += n
     t.done += n
-    k.progress_tick = k.tick
+    made_progress(k)
     if ph.op == "churn":
         t.churn_free_next = True
     return DONE
@@ -270,7 +270,7 @@ def read_done(k: Kernel, t: Thread, f: UserFrame) -> int:
     obj.resident += f.npages
     t.done += f.npages
     f.npages = 0
-    k.progress_tick = k.tick
+    made_progress(k)
     f.pc = READ
     return CONT
 
@@ -336,7 +336,7 @@ def swapin_done(k: Kernel, t: Thread, f: UserFrame) -> int:
 def touched(k: Kernel, t: Thread, i: int) -> int:
     t.touch_at = i + 1
     t.done += 1
-    k.progress_tick = k.tick
+    made_progress(k)
     return DONE
 
 
@@ -364,7 +364,7 @@ def free_oldest(k: Kernel, t: Thread) -> bool:
         vm_page_free_toq(k, 1)
     swap_page_free(k, obj, p)
     obj.lo += 1
-    k.progress_tick = k.tick
+    made_progress(k)
     return True
 
 
@@ -404,7 +404,7 @@ def exit_remove(k: Kernel, t: Thread, f: UserFrame) -> int:
     t.state = ZOMB
     t.finished = True
     t.frames.clear()
-    k.progress_tick = k.tick
+    made_progress(k)
     emit(k, t, "proc", f"{t.name}: exit1: vmspace_terminate freed {freed} pages")
     return DONE
 

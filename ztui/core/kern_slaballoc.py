@@ -8,6 +8,7 @@ another inside kmalloc).
 
 from __future__ import annotations
 
+from .kern_synch import made_progress
 from .frames import DONE, call, emit, kernel_function, ret
 from .kern_kmalloc import (
     KMALLOC_SLAB_PAGES,
@@ -71,10 +72,12 @@ def kmem_slab_alloc(k: Kernel, t: Thread, f: SlabAllocFrame) -> int:
             return page_shortage(k, t, f, req)
         f.held += 1
         k.wired += 1
+        if f.flags & M_WAITOK and "no-hold-and-wait" not in k.mitigations:
+            made_progress(k)  # a page it will keep: the slab grows, however slowly
         return DONE
     k.slab_pages += KMALLOC_SLAB_PAGES
     vm_map_entry_release(k, t.cpu, f.count)
-    k.progress_tick = k.tick
+    made_progress(k)
     emit(k, t, "kmalloc", f"kmem_slab_alloc: slab for {k.cfg.ktype_names[f.ktype]} complete (32 pages)")
     return ret(t, SLAB_ALLOCATED)
 
@@ -108,7 +111,7 @@ def page_shortage(k: Kernel, t: Thread, f: SlabAllocFrame, req: int) -> int:
 def give_back(k: Kernel, t: Thread, f: SlabAllocFrame) -> None:
     """Free the pages held so far, drop the kernel_map entry and the reservation."""
     k.wired -= f.held
-    vm_page_free_toq(k, f.held)
+    vm_page_free_toq(k, f.held, source=False)
     f.held = 0
     vm_map_entry_release(k, t.cpu, f.count + 1)  # vm_map_delete returns the entry
 

@@ -70,6 +70,19 @@ def charge(k: Kernel, n: int, units: int = STEP_UNITS) -> None:
     k.slice_left -= n - 1
 
 
+def made_progress(k: Kernel) -> None:
+    """The running thread did a unit of its work (verdict.py judges threads by this)."""
+    if k.actor >= 0:
+        k.threads[k.actor].progress_tick = k.tick
+
+
+def made_free(k: Kernel) -> None:
+    """The running thread put pages on PQ_FREE or PQ_CACHE: it is a source of memory."""
+    if k.actor >= 0:
+        t = k.threads[k.actor]
+        t.progress_tick = t.freed_tick = k.tick
+
+
 def time_uptime(k: Kernel) -> int:
     """time_uptime: whole seconds since boot."""
     return k.tick // k.hz

@@ -35,9 +35,10 @@ from .kern_synch import (
     pick_random,
     pick_round_robin,
 )
+from .explain import explain
 from .snapshot import EventView, Snapshot, VerdictView
-from .state import Kernel, Thread
-from .verdict import check_stuck, explain, workload_complete
+from .state import Kernel, Thread, Verdict
+from .verdict import check_stuck, workload_complete
 from .vmstats import hardclock_rollup
 from .views import build_snapshot
 
@@ -157,7 +158,7 @@ class Simulator:
                 k.step_cap = self.max_steps
         cur = k.threads[k.cur] if k.cur >= 0 else None
         if tid is None and cur is not None and cur.state == RUN and k.slice_left > 0 and k.tick_units < k.tick_budget:
-            k.curcpu = cur.cpu
+            k.curcpu, k.actor = cur.cpu, cur.tid
             run_thread(k, cur)  # the running thread goes on in its time slice
             k.slice_left -= 1
             return self._end_step()
@@ -178,7 +179,7 @@ class Simulator:
                 k.cur = t.tid
                 k.rr_last = t.tid
                 k.slice_left = k.cfg.quantum
-            k.curcpu = t.cpu
+            k.curcpu, k.actor = t.cpu, t.tid
             run_thread(k, t)
             k.slice_left -= 1
         return self._end_step()
@@ -237,12 +238,12 @@ class Simulator:
         else:
             new = next_event_tick(k)
             if new < 0:
-                k.verdict = "deadlock"
+                k.verdict = Verdict.DEADLOCK
                 return
         new = min(new, max(self.max_ticks, k.tick + 1))  # stop the clock at run.max_time
         k.tick = new
         k.tick_units = 0
-        k.curcpu = 0  # interrupts and callouts
+        k.curcpu, k.actor = 0, -1  # interrupts and callouts
         hardclock_rollup(k)
         done = [io for io in k.io if io.done_tick <= new]
         if done:
@@ -276,11 +277,11 @@ class Simulator:
         k = self.k
         if not k.verdict:
             if workload_complete(k):
-                k.verdict = "ok"
-            elif k.step >= self.max_steps or k.tick >= self.max_ticks:
-                k.verdict = "ok"
+                k.verdict = Verdict.OK
             else:
                 k.verdict = check_stuck(k)
+                if not k.verdict and (k.step >= self.max_steps or k.tick >= self.max_ticks):
+                    k.verdict = Verdict.LIMIT
             if not k.verdict:
                 return
         self._verdict = explain(self, k)

@@ -46,6 +46,7 @@ class Verdict(enum.StrEnum):
     DEADLOCK = "deadlock"
     LIVELOCK = "livelock"
     RECURSION = "recursion"
+    LIMIT = "limit"
 
 
 # --- frames: one class per modelled kernel function -------------------------
@@ -195,6 +196,8 @@ class Thread:
     wake_tick: int = -1  # tsleep timeout, -1 for none
     slept_at: int = 0
     timed_out: bool = False
+    progress_tick: int = 0  # the last tick it did a unit of its work (verdict.py)
+    freed_tick: int = -(10**9)  # the last tick it put pages on PQ_FREE or PQ_CACHE
     frames: list[Frame] = attrs.Factory(list)
     rv: int = 0  # return value of the last callee
     # User processes (kind PROC).
@@ -416,8 +419,7 @@ class Kernel:
     threads: list[Thread] = attrs.Factory(list)
     objects: dict[int, VmObject] = attrs.Factory(dict)
     next_oid: int = 0
-    # progress, for the livelock rule
-    progress_tick: int = 0
+    actor: int = -1  # the thread running now; -1 while the clock's interrupts and callouts run
     oom_kills: int = 0
     verdict: Verdict = Verdict.NONE
     # The step at which the caller wants to stop: batches never run past it.

@@ -174,7 +174,6 @@ def swp_pager_async_iodone(k: Kernel, io: IoReq) -> None:
                 queue_add(k, INACTIVE, obj.oid, s, n, flags & ~WINATCFLS)
     k.pbufs_free += 1
     wakeup(k, CHAN_PBUF)
-    k.progress_tick = k.tick
 
 
 @kernel_function(MetaBuildFrame)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .kern_synch import made_progress
 from .frames import DONE, emit, kernel_function, ret
 from .state import KmemAlloc3Frame, Kernel, Thread
 from .vm_map import (
@@ -48,5 +49,5 @@ def kmem_alloc3(k: Kernel, t: Thread, f: KmemAlloc3Frame) -> int:
             + ("vm_wait" if slept else "retry"),
         )
         return DONE
-    k.progress_tick = k.tick
+    made_progress(k)
     return ret(t, 1)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .frames import DONE, call, emit, kernel_function, ret
 from .kern_kmalloc import MAPENTRY_TYPE, M_WAITOK, TYPE_NAMES, kfree_obj
-from .state import KmallocObjFrame, Kernel, ReserveFrame, Thread, ZallocFrame
+from .state import KmallocObjFrame, Kernel, ReserveFrame, Thread, Verdict, ZallocFrame
 
 MAP_RESERVE_COUNT = 4
 MAP_RESERVE_SLOP = 512
@@ -42,7 +42,7 @@ def vm_map_entry_reserve(k: Kernel, t: Thread, f: ReserveFrame) -> int:
         return call(t, ZallocFrame())
     depth = reserve_nesting(t)
     if depth >= RECURSION_REPORT_DEPTH:
-        k.verdict = "recursion"
+        k.verdict = Verdict.RECURSION
         emit(
             k,
             t,

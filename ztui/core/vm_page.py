@@ -9,7 +9,7 @@ single global structure as a simplification).
 from __future__ import annotations
 
 from .frames import emit
-from .kern_synch import tsleep, wakeup
+from .kern_synch import made_free, tsleep, wakeup
 from .state import Kernel, Thread, ThreadKind
 from .vm_object import take_cache_pages
 from .vmstats import cpu_counts, vmstats_free_add, vmstats_rollup
@@ -175,12 +175,19 @@ def reclaim_cache_page(k: Kernel) -> None:
     time, so the try never fails here.
     """
     take_cache_pages(k, 1)
-    vm_page_free_toq(k, 1)
+    vm_page_free_toq(k, 1, source=False)
 
 
-def vm_page_free_toq(k: Kernel, n: int = 1) -> None:
-    """vm_page_free_toq(): ``n`` pages enter PQ_FREE (counted by the caller's queue)."""
+def vm_page_free_toq(k: Kernel, n: int = 1, source: bool = True) -> None:
+    """vm_page_free_toq(): ``n`` pages enter PQ_FREE (counted by the caller's queue).
+
+    ``source`` is False when the thread only gives back pages it just took
+    (a failed all-or-nothing allocation, a cache page reclaimed for
+    itself): that is no supply of memory for anyone else (verdict.py).
+    """
     vmstats_free_add(k, n)
+    if source:
+        made_free(k)
     if k.pageout_reserve < k.pageout_reserve_max and k.free >= k.th.v_free_min:
         refill = min(k.pageout_reserve_max - k.pageout_reserve, k.free - k.th.v_free_min)
         k.pageout_reserve += refill

@@ -33,7 +33,7 @@ Simplifications, each measured or argued not to move a verdict:
 from __future__ import annotations
 
 from .frames import CONT, DONE, call, emit, kernel_function
-from .kern_synch import STEP_UNITS, VISIT_UNITS, charge, setrunnable, slice_room, time_uptime, tsleep, wakeup
+from .kern_synch import STEP_UNITS, VISIT_UNITS, charge, made_free, made_progress, setrunnable, slice_room, time_uptime, tsleep, wakeup
 from .state import FlushFrame, Kernel, PageoutFrame, Thread, ThreadKind, ZOMB
 from .vm_object import ACTIVE as ACTIVE_Q
 from .vm_object import CACHE as CACHE_Q
@@ -296,7 +296,7 @@ def vm_page_cache(k: Kernel, src: str, oid: int, start: int, n: int) -> None:
     for s, _, m, flags in queue_take(k, src, oid, start, n):
         queue_add(k, CACHE_Q, oid, s, m, flags & ~(WINATCFLS | PMAP_REF | REFERENCED))
     vm_page_free_wakeup(k)
-    k.progress_tick = k.tick
+    made_free(k)
 
 
 def cluster_page_ok(k: Kernel, oid: int, p: int) -> tuple[str, int, int, int] | None:
@@ -343,7 +343,7 @@ def vm_pageout_clean_helper(k: Kernel, t: Thread, f: PageoutFrame, oid: int, pin
         p = end
     n = hi - lo
     k.objects[oid].pip += n  # vm_object_pip_add
-    k.progress_tick = k.tick
+    made_progress(k)
     f.pc = LAUNDERED
     return call(t, FlushFrame(oid=oid, start=lo, count=n))
 
@@ -442,7 +442,7 @@ def deactivate_batch(k: Kernel, f: PageoutFrame, oid: int, start: int, n: int, f
     f.avail_shortage -= n
     f.maxscan -= n
     charge(k, n)
-    k.progress_tick = k.tick
+    made_progress(k)
 
 
 def scan_cache(k: Kernel, t: Thread, f: PageoutFrame) -> int:
@@ -525,6 +525,7 @@ def kill_biggest(k: Kernel, t: Thread, why: str) -> None:
         emit(k, t, "oom", f"pid {victim.pid} ({victim.name}), uid 0, was killed: {why}")
     victim.lowmemkill = True
     victim.nice = -20
+    made_progress(k)
     if victim.state != "R" and victim.wchan == "":
         setrunnable(victim)  # SIGKILL interrupts a sleep in user mode or nanosleep
     wakeup(k, CHAN_FREE_COUNT)

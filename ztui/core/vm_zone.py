@@ -8,7 +8,7 @@ kept back exactly as the kernel keeps it back.
 from __future__ import annotations
 
 from .frames import DONE, call, emit, kernel_function, ret
-from .kern_synch import tsleep, wakeup
+from .kern_synch import made_progress, tsleep, wakeup
 from .state import DISK, KmemAlloc3Frame, Kernel, Thread, ZallocFrame, Zone
 from .vm_page import VM_ALLOC_INTERRUPT, VM_ALLOC_NORMAL, VM_ALLOC_SYSTEM, vm_page_alloc
 
@@ -53,7 +53,7 @@ def zget_interrupt(k: Kernel, t: Thread, z: Zone) -> bool:
     if got:
         k.wired += got
         z.zfreecnt += zone_refill_items(z, got)
-        k.progress_tick = k.tick
+        made_progress(k)
         emit(k, t, "zalloc", f"zget({z.name}): mapped {got} pages, {z.zfreecnt} items free")
     if z.zfreecnt > 0:
         if not got:

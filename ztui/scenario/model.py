@@ -84,6 +84,7 @@ class Verdict(enum.Enum):
     DEADLOCK = "deadlock"
     LIVELOCK = "livelock"
     RECURSION = "recursion"
+    LIMIT = "limit"
 
 
 @attrs.frozen
