@@ -132,6 +132,7 @@ def kmalloc_obj(k: Kernel, t: Thread, f: KmallocObjFrame) -> int:
             return ret(t, sid)
         if k.kmslab_free[cpu]:
             k.kmslab_free[cpu] -= 1
+            ty.slabs_from_blank += 1
             emit(k, t, "kmalloc", f"kmalloc_obj({ty.name}): blank slab from gd_kmslab")
             return ret(t, install_new_slab(k, ty, cpu))
         flags = M_WAITOK
@@ -147,6 +148,8 @@ def kmalloc_obj(k: Kernel, t: Thread, f: KmallocObjFrame) -> int:
     if t.rv == SLAB_RESERVED:
         ty.reserved_slab -= 1
         emit(k, t, "kmalloc", f"kmalloc_obj({ty.name}): using the reserved slab")
+    else:
+        ty.slabs_allocated += 1
     return ret(t, install_new_slab(k, ty, cpu))
 
 

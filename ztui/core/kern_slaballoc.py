@@ -9,6 +9,7 @@ another inside kmalloc).
 from __future__ import annotations
 
 from .kern_synch import made_progress
+from . import hazard
 from .frames import DONE, call, emit, kernel_function, ret
 from .kern_kmalloc import (
     KMALLOC_SLAB_PAGES,
@@ -68,6 +69,7 @@ def kmem_slab_alloc(k: Kernel, t: Thread, f: SlabAllocFrame) -> int:
         f.pc = 2
     req = slab_page_class(f.flags)
     if f.held < KMALLOC_SLAB_PAGES:
+        hazard.sample(k, t, f, KMALLOC_SLAB_PAGES - f.held, req)
         if not vm_page_alloc(k, t, req):
             return page_shortage(k, t, f, req)
         f.held += 1
@@ -78,6 +80,7 @@ def kmem_slab_alloc(k: Kernel, t: Thread, f: SlabAllocFrame) -> int:
     k.slab_pages += KMALLOC_SLAB_PAGES
     vm_map_entry_release(k, t.cpu, f.count)
     made_progress(k)
+    hazard.end(k, t, f, slab_what(k, f), KMALLOC_SLAB_PAGES, req, "completed")
     emit(k, t, "kmalloc", f"kmem_slab_alloc: slab for {k.cfg.ktype_names[f.ktype]} complete (32 pages)")
     return ret(t, SLAB_ALLOCATED)
 
@@ -87,13 +90,16 @@ def page_shortage(k: Kernel, t: Thread, f: SlabAllocFrame, req: int) -> int:
     or a mitigation's way out (kern_slaballoc.c:1743-1790)."""
     ty = k.ktypes[k.cfg.ktype_names[f.ktype]]
     if not f.flags & M_WAITOK:
+        hazard.end(k, t, f, slab_what(k, f), KMALLOC_SLAB_PAGES, req, "gave up (M_NOWAIT)")
         give_back(k, t, f)
         return ret(t, SLAB_NULL)
     cls = class_name(req | (VM_ALLOC_SYSTEM if t.systhread else 0))
     if "reserved-slab" in k.mitigations and ty.reserved_slab > 0:
+        hazard.end(k, t, f, slab_what(k, f), KMALLOC_SLAB_PAGES, req, "the reserved slab stood in")
         give_back(k, t, f)
         return ret(t, SLAB_RESERVED)
     if "no-hold-and-wait" in k.mitigations:
+        hazard.end(k, t, f, slab_what(k, f), KMALLOC_SLAB_PAGES, req, "gave up (no-hold-and-wait)")
         emit(k, t, "kmalloc", f"kmem_slab_alloc: page {f.held + 1}/32: vm_page_alloc {cls} failed; gave back {f.held} pages, NULL")
         give_back(k, t, f)
         return ret(t, SLAB_NULL)
@@ -106,6 +112,10 @@ def page_shortage(k: Kernel, t: Thread, f: SlabAllocFrame, req: int) -> int:
         f" (interrupt_free_min {k.th.v_interrupt_free_min}); " + ("vm_wait" if slept else "retry"),
     )
     return DONE
+
+
+def slab_what(k: Kernel, f: SlabAllocFrame) -> str:
+    return f"kmalloc_obj slab for {k.cfg.ktype_names[f.ktype]} (kmem_slab_alloc, 32 pages)"
 
 
 def give_back(k: Kernel, t: Thread, f: SlabAllocFrame) -> None:

@@ -7,6 +7,8 @@ state: the event log and the free+cache history.
 from __future__ import annotations
 
 from collections import deque
+
+import attrs
 from typing import Callable
 
 from ztui.scenario.model import USEC, Scenario, Scheduler
@@ -36,7 +38,8 @@ from .kern_synch import (
     pick_round_robin,
 )
 from .explain import explain
-from .snapshot import EventView, Snapshot, VerdictView
+from .hazard_report import hazard_view, keep_closest, open_episodes, why
+from .snapshot import EventView, HazardView, Snapshot, VerdictView
 from .state import Kernel, Thread, Verdict
 from .verdict import check_stuck, workload_complete
 from .vmstats import hardclock_rollup
@@ -58,6 +61,8 @@ class Simulator:
         self.max_ticks = scenario.run.max_time * kernel.hz // USEC
         kernel.step_cap = self.max_steps  # no batch runs past the scenario's limit
         self.events: deque[EventView] = deque(maxlen=EVENT_LOG_MAX)
+        self.hazards: list[HazardView] = []  # the closest approaches so far (hazard_report.KEEP)
+        self.hazard_count = 0
         self.history: list[tuple[int, int]] = [(0, kernel.free + kernel.cache)]
         self._verdict: VerdictView | None = None
 
@@ -68,7 +73,7 @@ class Simulator:
         seed = scenario.run.seed if seed is None else seed
         k = boot(scenario, seed)
         if not log:
-            k.log = None
+            k.log = k.hazlog = None
         sim = cls(scenario, k, seed, check_every)
         if check_every:
             assert_invariants(k)
@@ -135,6 +140,7 @@ class Simulator:
     def clone(self) -> Simulator:
         twin = Simulator(self.scenario, clone_kernel(self.k), self.seed, self.check_every)
         twin.events = deque(self.events, maxlen=EVENT_LOG_MAX)
+        twin.hazards, twin.hazard_count = list(self.hazards), self.hazard_count
         twin.history = list(self.history)
         twin._verdict = self._verdict
         return twin
@@ -192,6 +198,8 @@ class Simulator:
             k.tick_units += STEP_UNITS
         if k.log:
             self._drain_log()
+        if k.hazlog:
+            self._drain_hazards()
         if self.check_every:
             self._unchecked += 1
             if self._unchecked >= self.check_every:
@@ -273,6 +281,12 @@ class Simulator:
             self.events.append(EventView(step, k.tick, name, sub, text))
         k.log.clear()
 
+    def _drain_hazards(self) -> None:
+        k = self.k
+        self.hazard_count += len(k.hazlog)
+        self.hazards = keep_closest(self.hazards, [hazard_view(r) for r in k.hazlog])
+        k.hazlog.clear()
+
     def _check_verdict(self) -> None:
         k = self.k
         if not k.verdict:
@@ -284,7 +298,11 @@ class Simulator:
                     k.verdict = Verdict.LIMIT
             if not k.verdict:
                 return
-        self._verdict = explain(self, k)
+        view = explain(self, k)
+        hazards = tuple(keep_closest(self.hazards, open_episodes(k)))
+        self._verdict = attrs.evolve(
+            view, hazards=hazards, hazard_count=self.hazard_count, why=why(k, view, hazards, self.hazard_count)
+        )
         if k.log is not None:
             self.events.append(EventView(k.step, k.tick, "", "verdict", self._verdict.headline))
 

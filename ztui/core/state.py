@@ -117,6 +117,12 @@ class SlabAllocFrame(Frame):
     ktype: int = 0
     held: int = 0  # pages of the slab allocated so far
     count: int = 0  # the map-entry reservation left
+    # the hazard episode (hazard.py): start, lowest margin and the pages needed then, pages others took below severe
+    t0: int = -1
+    s0: int = 0
+    low_margin: int = 1 << 30
+    low_need: int = 0
+    below: dict = attrs.Factory(dict)
 
 
 @attrs.define(slots=True)
@@ -126,6 +132,11 @@ class KmemAlloc3Frame(Frame):
     fn: ClassVar[str] = "kmem_alloc3"
     npages: int = 0
     held: int = 0
+    t0: int = -1  # the hazard episode, as in SlabAllocFrame
+    s0: int = 0
+    low_margin: int = 1 << 30
+    low_need: int = 0
+    below: dict = attrs.Factory(dict)
 
 
 @attrs.define(slots=True)
@@ -263,6 +274,8 @@ class KmallocType:
     inuse: int = 0
     reserved_slab: int = 0  # mitigation "reserved-slab": formatted spare slabs held aside
     reserve: int = -1  # mitigation "nowait-reserve": the slab only the pagers may take from
+    slabs_from_blank: int = 0  # slabs formed from gd_kmslab's blank slabs
+    slabs_allocated: int = 0  # slabs formed from kmem_slab_alloc
     # A workload type's live objects, oldest first: (free tick, slab id, count); -1: until exit
     live: deque = attrs.Factory(deque)
     allocated: int = 0  # objects the owner has allocated so far
@@ -429,6 +442,8 @@ class Kernel:
     # Observer data, not state: events since the Simulator last drained them,
     # as (step, tid, subsystem, text); None turns logging off (search, benchmarks).
     log: list | None = attrs.field(factory=list, eq=False, repr=False)
+    # Observer data too: finished hazard episodes (hazard.py), drained by the Simulator.
+    hazlog: list | None = attrs.field(factory=list, eq=False, repr=False)
 
     def page_total(self) -> int:
         """Every page is in exactly one of these places (page conservation)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .kern_synch import made_progress
+from . import hazard
 from .frames import DONE, emit, kernel_function, ret
 from .state import KmemAlloc3Frame, Kernel, Thread
 from .vm_map import (
@@ -35,6 +36,7 @@ def kmem_alloc3(k: Kernel, t: Thread, f: KmemAlloc3Frame) -> int:
         vm_map_entry_krelease(k, t.cpu, count)
         f.pc = 1
     if f.held < f.npages:
+        hazard.sample(k, t, f, f.npages - f.held, VM_ALLOC_NORMAL)
         if vm_page_alloc(k, t, VM_ALLOC_NORMAL):
             f.held += 1
             k.wired += 1
@@ -50,4 +52,5 @@ def kmem_alloc3(k: Kernel, t: Thread, f: KmemAlloc3Frame) -> int:
         )
         return DONE
     made_progress(k)
+    hazard.end(k, t, f, f"MAP ENTRY zone refill (kmem_alloc3, {f.npages} pages)", f.npages, VM_ALLOC_NORMAL, "completed")
     return ret(t, 1)

@@ -9,6 +9,7 @@ single global structure as a simplification).
 from __future__ import annotations
 
 from .frames import emit
+from .hazard import taken_below_severe
 from .kern_synch import made_free, tsleep, wakeup
 from .state import Kernel, Thread, ThreadKind
 from .vm_object import take_cache_pages
@@ -150,6 +151,8 @@ def vm_page_alloc(k: Kernel, t: Thread | None, req: int) -> bool:
             if k.free == 0:
                 vmstats_rollup(k)
                 continue
+            if sum(cpu_counts(k)) < k.th.v_free_severe:
+                taken_below_severe(k, t)
             vmstats_free_add(k, -1)
             pagedaemon_wakeup(k, t)
             return True

@@ -7,6 +7,7 @@ kept back exactly as the kernel keeps it back.
 
 from __future__ import annotations
 
+from . import hazard
 from .frames import DONE, call, emit, kernel_function, ret
 from .kern_synch import made_progress, tsleep, wakeup
 from .state import DISK, KmemAlloc3Frame, Kernel, Thread, ZallocFrame, Zone
@@ -50,6 +51,7 @@ def zget_interrupt(k: Kernel, t: Thread, z: Zone) -> bool:
         if not vm_page_alloc(k, t, req):
             break
         got += 1
+    hazard.zone_refill(k, t, got, want)
     if got:
         k.wired += got
         z.zfreecnt += zone_refill_items(z, got)
