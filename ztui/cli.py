@@ -24,6 +24,7 @@ from ztui.scenario.errors import InvalidValue, ScenarioError
 from ztui.scenario.load import load_scenario
 from ztui.scenario.model import USEC, Scenario
 from ztui.scenario.units import format_size, parse_duration, parse_size
+from ztui.robust_cli import robust_command
 from ztui.search_cli import register as register_search_commands
 
 # Steps between progress-bar updates: small enough to redraw a few times a second.
@@ -332,3 +333,4 @@ def bench(runs: int, with_tui: bool, seconds: float, with_search: bool, as_json:
 
 
 register_search_commands(main)
+main.add_command(robust_command)

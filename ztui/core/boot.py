@@ -49,6 +49,11 @@ def ticks(usec: int, hz: int) -> int:
     return usec * hz // USEC
 
 
+def cpu_units(usec: int, hz: int, budget: int) -> int:
+    """A latency in the clock's finest units (a tick is ``budget`` of them), at least one."""
+    return max(1, usec * hz * budget // USEC)
+
+
 def proc_configs(sc: Scenario, hz: int) -> tuple[ProcCfg, ...]:
     return tuple(
         ProcCfg(
@@ -74,10 +79,13 @@ def boot(sc: Scenario, seed: int) -> Kernel:
     v_page_count = pages(m.physmem)
     dma = pages(m.dma_reserved) if m.dma_reserved is not None else min(pages(128 << 20), v_page_count // 16)
     kernel_wired = pages(m.kernel_wired) if m.kernel_wired is not None else v_page_count // 16
+    budget = m.steps_per_tick * m.ncpus * STEP_UNITS
+    latencies = (sc.io.swap_write_latency, sc.io.file_read_latency, sc.io.swap_read_latency, sc.interrupt.hold)
     cfg = Config(
-        swap_write_ticks=max(1, ticks(sc.io.swap_write_latency, hz)),
-        file_read_ticks=ticks(sc.io.file_read_latency, hz),
-        swap_read_ticks=max(1, ticks(sc.io.swap_read_latency, hz)),
+        swap_write_units=cpu_units(sc.io.swap_write_latency, hz, budget),
+        file_read_units=cpu_units(sc.io.file_read_latency, hz, budget),
+        swap_read_units=cpu_units(sc.io.swap_read_latency, hz, budget),
+        longest_latency_ticks=-(-max(latencies) * hz // USEC),
         intr_rate=sc.interrupt.rate // MCLBYTES,
         intr_hold_ticks=max(1, ticks(sc.interrupt.hold, hz)),
         intr_consumer=-1,  # known once the threads exist
@@ -96,7 +104,7 @@ def boot(sc: Scenario, seed: int) -> Kernel:
         hz=hz,
         ncpus=m.ncpus,
         steps_per_tick=m.steps_per_tick,
-        tick_budget=m.steps_per_tick * m.ncpus * STEP_UNITS,
+        tick_budget=budget,
         rng=(seed * 0x9E3779B97F4A7C15 + 1) & 0xFFFFFFFFFFFFFFFF or 1,
         swapmeta_kind=sc.allocators.swapmeta.value,
         mapentry_kind=sc.allocators.mapentry.value,

@@ -20,7 +20,7 @@ from .vm_page_queues import PageQueue
 
 # Constant for a whole run (or observer data): shared by clones, left out of encodings.
 SHARED = frozenset({"th", "cfg", "log", "hazlog", "mitigations", "step_cap"})
-STATE_CLASSES = (*S.FRAME_CLASSES, S.Thread, S.VmObject, S.Slab, S.KmallocType, S.Zone, S.IoReq, S.Kernel)
+STATE_CLASSES = (*S.FRAME_CLASSES, S.Thread, S.VmObject, S.Slab, S.KmallocType, S.Zone, S.IoReq, S.ReadReq, S.Kernel)
 
 
 def field_code(name: str, annotation) -> tuple[str | None, str]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from .frames import CONT, DONE, call, emit, kernel_function
 from .kern_kmalloc import M_INTWAIT, M_ZERO, kobj_allocate_from_slabs, kobj_due, kobj_owner_exit, kobj_record
-from .kern_synch import charge, made_progress, slice_room, tsleep
+from .kern_synch import charge, made_progress, slice_room, start_read, tsleep
 from .state import DISK, ZOMB, Kernel, KmallocObjFrame, PhaseCfg, ReserveFrame, Thread, UserFrame
 from .swap_pager import object_channel, swap_page_free, swp_pager_meta_free_all
 from .vfs_bio import BUF_PAGES, TRY_NORMAL, bio_page_alloc, brelse_pages
@@ -48,6 +48,7 @@ from .vm_page import (
     vm_page_free_toq,
     vm_paging_min_nice,
     vm_paging_severe,
+    vm_wait,
     vm_wait_pfault,
 )
 from .vmstats import cpu_counts, vmstats_free_add
@@ -97,7 +98,11 @@ WORKING = frozenset({FAULT, READ, TOUCH, FREE})
 def user(k: Kernel, t: Thread, f: UserFrame) -> int:
     """A user process: runs its phases; every page it touches goes through vm_fault,
     and its system calls allocate the kmalloc_obj objects the workload gives it."""
-    if f.kobj >= 0:  # kmalloc_obj returned an object
+    if f.kobj >= 0:  # kmalloc_obj returned
+        if t.rv < 0:  # NULL (only a mitigation's kmem_slab_alloc gives up): wait and try again
+            f.kobj = -1
+            vm_wait(k, t, 0)
+            return DONE
         kobj_record(k, f.kobj, t.rv, 1)
         f.kobj = -1
     if t.lowmemkill and f.pc not in (EXIT, EXIT_REMOVE, SWAPIN_DONE, READ_DONE):
@@ -257,7 +262,7 @@ def read_loop(k: Kernel, t: Thread, f: UserFrame) -> int:
     f.npages += 1
     if f.npages < want:
         return DONE
-    tsleep(k, t, "bio", "biord", max(1, k.cfg.file_read_ticks), DISK)
+    start_read(k, t, k.cfg.file_read_units, "biord")
     f.pc = READ_DONE
     return DONE
 
@@ -309,7 +314,7 @@ def touch_loop(k: Kernel, t: Thread, f: UserFrame) -> int:
         return vm_wait_pfault_loop(k, t, f)
     k.wired += 1
     k.swapin_pages += 1  # busy, PQ_NONE while the read runs: no scan can see it
-    tsleep(k, t, "", "swread", k.cfg.swap_read_ticks, DISK)
+    start_read(k, t, k.cfg.swap_read_units, "swread")
     f.pindex, f.pc = i, SWAPIN_DONE
     return DONE
 

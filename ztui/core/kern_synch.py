@@ -19,7 +19,9 @@ steps_per_tick * ncpus * STEP_UNITS.
 
 from __future__ import annotations
 
-from .state import DISK, RUN, SLEEP, Kernel, Thread
+from bisect import insort
+
+from .state import DISK, RUN, SLEEP, Kernel, ReadReq, Thread
 
 
 def tsleep(k: Kernel, t: Thread, wchan: str, wmesg: str, timo: int, state: str = SLEEP) -> None:
@@ -111,16 +113,42 @@ def pick_random(k: Kernel, ready: list[Thread], advance: bool) -> Thread:
     return ready[x % len(ready)]
 
 
+def now(k: Kernel) -> int:
+    """The time in the clock's finest units: ticks of tick_budget units, and the units used of this one.
+
+    Timeouts and callouts fire on ticks; I/O completes at any unit, so a
+    1 ms read at hz = 100 takes a tenth of a tick of CPU time, not a tick.
+    """
+    return k.tick * k.tick_budget + k.tick_units
+
+
+def start_read(k: Kernel, t: Thread, units: int, wmesg: str) -> None:
+    """Issue a read that takes ``units`` and sleep in biowait until it is done (no timeout: the I/O wakes us)."""
+    insort(k.reads, ReadReq(now(k) + units, t.tid), key=done_at)
+    tsleep(k, t, io_channel(t.tid), wmesg, 0, DISK)
+
+
+def io_channel(tid: int) -> str:
+    return f"io:{tid}"
+
+
+def done_at(req) -> int:
+    return req.done_at
+
+
+def next_io(k: Kernel) -> int:
+    """When the first I/O in flight completes; -1 if none."""
+    due = [q[0].done_at for q in (k.io, k.reads) if q]
+    return min(due) if due else -1
+
+
 def next_event_tick(k: Kernel) -> int:
-    """The earliest tick at which a timeout, an I/O completion or a callout fires; -1 if none."""
+    """The earliest tick at which a timeout or a callout fires; -1 if none (I/O: next_io)."""
     best = -1
     for t in k.threads:
         w = t.wake_tick
         if w >= 0 and (best < 0 or w < best):
             best = w
-    for io in k.io:
-        if best < 0 or io.done_tick < best:
-            best = io.done_tick
     if k.cfg.kobjs:
         from .kern_kmalloc import next_kobj_expiry  # kern_kmalloc sleeps through this module
 

@@ -302,10 +302,18 @@ class Zone:
 class IoReq:
     """An async swap write (swap_pager_putpages -> swp_pager_async_iodone)."""
 
-    done_tick: int
+    done_at: int  # kern_synch.now() when it completes
     oid: int
     start: int
     count: int
+
+
+@attrs.define(slots=True)
+class ReadReq:
+    """A process's read in flight (biowait, swap_pager_getpages): it wakes the reader when done."""
+
+    done_at: int
+    tid: int
 
 
 @attrs.frozen
@@ -337,9 +345,10 @@ class ProcCfg:
 class Config:
     """What the scenario fixed at boot; shared, never mutated."""
 
-    swap_write_ticks: int
-    file_read_ticks: int
-    swap_read_ticks: int
+    swap_write_units: int  # latencies in CPU units (kern_synch): a tick is Kernel.tick_budget of them
+    file_read_units: int
+    swap_read_units: int
+    longest_latency_ticks: int  # the longest configured latency, rounded up to ticks (verdict.py)
     intr_rate: int  # packets (2 KiB mbuf clusters) per second
     intr_hold_ticks: int  # how long the reader takes to read a packet
     intr_consumer: int  # tid of the process reading the data, -1 for none
@@ -404,7 +413,8 @@ class Kernel:
     nswap_lowat: int = 0
     nswap_hiwat: int = 0
     pbufs_free: int = 4  # nsw_wcount_async
-    io: list[IoReq] = attrs.Factory(list)
+    io: list[IoReq] = attrs.Factory(list)  # swap writes in flight, by completion
+    reads: list[ReadReq] = attrs.Factory(list)  # process reads in flight, by completion
     # allocators
     swapmeta_kind: str = "zalloc"
     mapentry_kind: str = "zalloc"

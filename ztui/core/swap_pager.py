@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from .frames import CONT, DONE, call, emit, kernel_function, ret
 from .kern_kmalloc import kfree_obj
-from .kern_synch import tsleep, wakeup
+from bisect import insort
+
+from .kern_synch import done_at, now, tsleep, wakeup
 from .state import DISK, FlushFrame, IoReq, KmallocObjFrame, Kernel, MetaBuildFrame, Thread, VmObject
 from .vm_object import ACTIVE, INACTIVE, queue_add, queue_insert, queue_take
 from .vm_page import vm_paging_severe, vm_wait
@@ -129,7 +131,7 @@ def vm_pageout_flush(k: Kernel, t: Thread, f: FlushFrame) -> int:
         return CONT
     # f.pc == 4: vn_strategy; the write completes in swp_pager_async_iodone
     first = f.start + f.done
-    k.io.append(IoReq(k.tick + k.cfg.swap_write_ticks, f.oid, first, f.chunk))
+    insort(k.io, IoReq(now(k) + k.cfg.swap_write_units, f.oid, first, f.chunk), key=done_at)
     emit(k, t, "swap", f"swap_pager_putpages: pid {k.threads[obj.owner].pid} pages {first}-{first + f.chunk - 1} written async")
     f.done += f.chunk
     f.paged += f.chunk

@@ -70,13 +70,12 @@ def has_work(t: Thread) -> bool:
 
 def workload_complete(k: Kernel) -> bool:
     procs = [t for t in k.threads if t.kind is ThreadKind.PROC]
-    return bool(procs) and all(t.finished for t in procs) and not k.io and k.vm_pages_needed == 0
+    return bool(procs) and all(t.finished for t in procs) and not k.io and not k.reads and k.vm_pages_needed == 0
 
 
 def floor_ticks(k: Kernel) -> int:
     """The shortest window that can judge a thread: the longest configured latency plus 3 s."""
-    cfg = k.cfg
-    return max(cfg.swap_write_ticks, cfg.swap_read_ticks, cfg.file_read_ticks, cfg.intr_hold_ticks) + 3 * k.hz
+    return k.cfg.longest_latency_ticks + 3 * k.hz
 
 
 def window_ticks(k: Kernel) -> int:
@@ -167,6 +166,7 @@ def deadlocked(k: Kernel) -> bool:
     threads = k.threads
     return (
         not k.io
+        and not k.reads
         and not k.sockbuf
         and not any(t.state == RUN for t in threads)
         and any(has_work(t) for t in threads)
