@@ -163,8 +163,14 @@ def next_event_tick(k: Kernel) -> int:
     return best
 
 
+VOLUNTARY = frozenset({"nanslp", "", "wait"})  # a process's own sleeps: its phase, its rate, waiting to exit
+
+
 def fire_timeouts(k: Kernel) -> None:
-    now = k.tick
+    """The callout wheel: sleeps whose timeout has come end; a voluntary sleep's end is the thread's progress."""
+    tick = k.tick
     for t in k.threads:
-        if 0 <= t.wake_tick <= now:
+        if 0 <= t.wake_tick <= tick:
+            if t.wchan == "" and t.wmesg in VOLUNTARY:
+                t.progress_tick = tick
             setrunnable(t, timed_out=True)

@@ -41,10 +41,10 @@ vm_wait's 1 s): a slow device is waiting, not a wedge.
 
 from __future__ import annotations
 
+from .kern_synch import VOLUNTARY
 from .state import RUN, ZOMB, FlushFrame, Kernel, PageoutFrame, Thread, ThreadKind, Verdict
 from .vm_pageout import TOP, WOKE
 
-VOLUNTARY = frozenset({"nanslp", "", "wait"})
 OWN_IO = frozenset({"swread", "biord"})
 MEMORY_WAITS = frozenset({"pfault", "vmwait", "VMWait", "swzonxb"})
 BUSY_WAITS = frozenset({"vmpfw", "vmopar", "objtrm1", "objtrm2"})

@@ -70,6 +70,8 @@ NCPUS_MIN, NCPUS_MAX = 1, 64
 HZ_MIN, HZ_MAX = 10, 1000
 NICE_MIN, NICE_MAX = -20, 20  # PRIO_MIN, PRIO_MAX
 KNOWN_EVENTS = ("oom-kill", "swap-full")
+EM_MIN_RXD, EM_MAX_RXD = 256, 4096  # if_em.h: the RX descriptors hw.em.rxd allows
+KMALLOC_OBJ_MAX = 128 * 1024 - 352 - 8  # one object after the slab header (malloc_mgt_init)
 # Phases that take `pages` (required for the first three), `rate` and `time`.
 NEEDS_PAGES = (PhaseOp.ALLOC, PhaseOp.READ, PhaseOp.FREE, PhaseOp.TOUCH)
 TAKES_PAGES = (*NEEDS_PAGES, PhaseOp.CHURN)
@@ -406,9 +408,11 @@ def _rule_problems(sections: dict, failed: set[KeyPath]) -> list[Problem]:
     problems += _allocator_problems(parts["allocators"])
     for index, process in _present(parts["process"]):
         problems += _process_problems(("process", index), process)
-    # The consumer names a process: judge it once every process name is known.
+    # The consumer and the kmalloc_obj owners name processes: judge them once every name is known.
     if not _overlaps(("process",), failed):
         problems += _consumer_problems(parts["interrupt"], parts["process"])
+        problems += _kmalloc_obj_problems(parts["allocators"], parts["process"])
+    problems += _interrupt_problems(parts["interrupt"])
     problems += _run_problems(parts["run"])
     problems += _expect_problems(parts["expect"])
     if parts["name"] == "" and "name" in sections:
@@ -478,6 +482,10 @@ def _process_problems(where: KeyPath, process: Process) -> list[Problem]:
     if not process.name:
         problems.append(_bad((*where, "name"), '""', "a name needs at least one character"))
     problems += _in_range((*where, "nice"), process.nice, NICE_MIN, NICE_MAX)
+    if process.region is not None and (process.region == 0 or process.region % PAGE_SIZE):
+        problems.append(_bad((*where, "region"), format_size(process.region), "whole pages of 4k, more than zero"))
+    if process.working_set % PAGE_SIZE:
+        problems.append(_bad((*where, "working_set"), format_size(process.working_set), "whole pages of 4k"))
     if not process.phases:
         example = 'phases = [{op = "alloc", pages = "6m"}]'
         problems.append(_missing((*where, "phases"), f"a process needs at least one phase, e.g. {example}"))
@@ -531,6 +539,34 @@ def _consumer_problems(interrupt: Interrupt, processes: tuple[Process, ...]) -> 
     allowed = f"the name of a [[process]]: {quoted}" if names else "there is no [[process]] to name"
     found = json.dumps(interrupt.consumer) + _did_you_mean(interrupt.consumer, names)
     return [_bad(("interrupt", "consumer"), found, allowed)]
+
+
+def _kmalloc_obj_problems(allocators: Allocators, processes: tuple[Process, ...]) -> list[Problem]:
+    """Each workload kmalloc_obj type: a new name, a size that fits a slab, a positive rate, an owner that exists."""
+    names = [process.name for process in processes]
+    problems: list[Problem] = []
+    seen = {"SWAPMETA", "MAP ENTRY"}
+    for index, obj in _present(allocators.kmalloc_obj):
+        at = ("allocators", "kmalloc_obj", index)
+        if not obj.name or obj.name in seen:
+            problems.append(_bad((*at, "name"), json.dumps(obj.name), "a name of its own, not SWAPMETA, MAP ENTRY or one already used"))
+        seen.add(obj.name)
+        if not 1 <= obj.size <= KMALLOC_OBJ_MAX:
+            problems.append(_bad((*at, "size"), format_size(obj.size), f"1 byte to {format_size(KMALLOC_OBJ_MAX)}, so a 128k slab holds one"))
+        problems += _in_range((*at, "rate"), obj.rate, 1, None)
+        if obj.lifetime == 0:
+            problems.append(_bad((*at, "lifetime"), "0", "more than zero; leave it out to keep them until the owner exits"))
+        if obj.owner not in names:
+            found = json.dumps(obj.owner) + _did_you_mean(obj.owner, names)
+            problems.append(_bad((*at, "owner"), found, "the name of a [[process]]"))
+    return problems
+
+
+def _interrupt_problems(interrupt: Interrupt) -> list[Problem]:
+    problems = _in_range(("interrupt", "ring"), interrupt.ring, EM_MIN_RXD, EM_MAX_RXD)
+    if interrupt.sockbuf < 2048:
+        problems.append(_bad(("interrupt", "sockbuf"), format_size(interrupt.sockbuf), "at least one 2k mbuf cluster"))
+    return problems
 
 
 def _run_problems(run: Run) -> list[Problem]:
