@@ -157,7 +157,7 @@ async def test_slash_filters_the_event_log():
         await app.workers.wait_for_complete()
         await pilot.press("slash")
         assert isinstance(app.screen, FilterScreen)
-        await pilot.press("down", "enter")  # the first thread after "(all)"
+        await pilot.press("tab", "down", "enter")  # past the search box, the first thread after "(all)"
         first = app.snapshot.threads[0].name
         events = app.query_one(EventsPane)
         assert events.filter.thread == first
