@@ -18,6 +18,8 @@ Snapshot's) never sees its first ``count`` samples change.
 
 from __future__ import annotations
 
+from itertools import islice
+
 import attrs
 
 from .kern_proc import FIRST_PID
@@ -70,8 +72,7 @@ class HistoryView:
         return id(self.samples), self.count, len(self.states)
 
     def __iter__(self):
-        samples = self.samples
-        return (samples[i] for i in range(self.count))
+        return islice(self.samples, self.count)
 
     def __len__(self) -> int:
         return self.count

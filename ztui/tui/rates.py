@@ -8,6 +8,8 @@ of pages freed, cached or laundered, so those flows show as net changes.
 
 from __future__ import annotations
 
+from bisect import bisect_right
+
 import attrs
 
 from ztui.core.history import HistoryView
@@ -34,11 +36,8 @@ def rates_at(view: HistoryView | None, step: int, window_us: int = WINDOW_US) ->
     now = sample_at(view, step)
     if now is None:
         return None
-    earlier = view[0]
-    for sample in view:
-        if sample.step > now.step or sample.time_us > now.time_us - window_us:
-            break
-        earlier = sample
+    i = bisect_right(view, now.time_us - window_us, key=_time_of)
+    earlier = view[i - 1] if i else view[0]
     seconds = (now.time_us - earlier.time_us) / 1e6
     if seconds <= 0:
         return None
@@ -51,3 +50,7 @@ def rates_at(view: HistoryView | None, step: int, window_us: int = WINDOW_US) ->
         swapout=max(per_s(now.swap_used, earlier.swap_used), 0.0),
         slabs=max(per_s(now.slab_pages, earlier.slab_pages), 0.0) / SLAB_PAGES,
     )
+
+
+def _time_of(sample) -> int:
+    return sample.time_us

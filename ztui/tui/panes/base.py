@@ -84,7 +84,12 @@ class SnapshotPane:
         self.refresh()
 
     def style(self, name: str) -> Style:
-        return self.get_component_rich_style(f"pane--{name}", partial=True)
+        """A component class's style; cached, as looking one up walks the CSS (thousands a frame)."""
+        cache = self.__dict__.setdefault("_style_cache", {})
+        style = cache.get(name)
+        if style is None:
+            style = cache[name] = self.get_component_rich_style(f"pane--{name}", partial=True)
+        return style
 
     @property
     def base_style(self) -> Style:
@@ -96,6 +101,7 @@ class SnapshotPane:
     def notify_style_update(self) -> None:
         super().notify_style_update()  # a theme or class change: styles and drawn lines are stale
         self._base_style = None
+        self.__dict__.pop("_style_cache", None)
         self.changed()
 
     def to_strip(self, text: Text, width: int) -> Strip:

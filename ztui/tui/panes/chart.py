@@ -10,9 +10,11 @@ live there.  The current step is a marked column; a click goes to a step.
 
 from __future__ import annotations
 
+from bisect import bisect_right
+
 from rich.text import Text
 
-from ztui.core.history import HistoryView, Sample
+from ztui.core.history import HistoryView
 from ztui.core.snapshot import Snapshot
 from ztui.tui.panes.base import LinePane, Row
 from ztui.tui.panes.draw import fit
@@ -20,6 +22,7 @@ from ztui.tui.panes.levels import MARKERS, ThresholdScale, level_of
 from ztui.tui.panes.plot import (
     left_margin,
     STEPS,
+    TIME,
     BrailleCanvas,
     ClickToStep,
     XAxis,
@@ -44,15 +47,17 @@ class DotScale:
     def __init__(self, knots: list[tuple[int, int]], ticks: list[int]) -> None:
         self.knots = knots
         self.ticks = ticks
+        self._values = [v for v, _ in knots]
 
     def __call__(self, value: int) -> int:
         knots = self.knots
-        if value <= knots[0][0]:
+        i = bisect_right(self._values, value)
+        if i == 0:
             return knots[0][1]
-        for (v0, d0), (v1, d1) in zip(knots, knots[1:]):
-            if value < v1:
-                return d0 + round((d1 - d0) * (value - v0) / (v1 - v0))
-        return knots[-1][1]
+        if i == len(knots):
+            return knots[-1][1]
+        (v0, d0), (v1, d1) = knots[i - 1], knots[i]
+        return d0 + round((d1 - d0) * (value - v0) / (v1 - v0))
 
     @classmethod
     def thresholds(cls, vm: dict, top: int, plot_rows: int) -> DotScale:
@@ -97,9 +102,9 @@ class ChartPane(ClickToStep, LinePane):
         self._shown = None
         self.changed()
 
-    def scale_for(self, view: HistoryView, current: int, plot_rows: int) -> DotScale:
+    def scale_for(self, top: int, current: int, plot_rows: int) -> DotScale:
+        """``top``: the largest free+cache drawn; ``current``: free+cache now (the linear scale zooms on it)."""
         vm = self.snapshot.vmstats
-        top = max(s.free_cache for s in view)
         if self.y_mode == THRESHOLDS:
             return DotScale.thresholds(vm, top, plot_rows)
         highest = max(vm.get(name, 0) for _, name in MARKERS)
@@ -118,7 +123,8 @@ class ChartPane(ClickToStep, LinePane):
         cells = plot_width(width, names)
         axis = self._axis = XAxis.over(view, snapshot.step, self.x_mode, cells)
         now = sample_at(view, snapshot.step) or view[0]
-        y_of = self.scale_for(view, now.free_cache, plot_rows)
+        free, free_cache = column_ranges(axis, view, cells * 2)
+        y_of = self.scale_for(max(high for _, (_, _, high, _) in free_cache), now.free_cache, plot_rows)
         canvas = BrailleCanvas(cells, plot_rows)
 
         labels: dict[int, list[str]] = {}  # plot row -> threshold names drawn on it
@@ -127,10 +133,9 @@ class ChartPane(ClickToStep, LinePane):
             for x in range(0, canvas.dots_wide, 4):
                 canvas.dot(x, y, "marker", 0)
             labels.setdefault(plot_rows - 1 - y // 4, []).append(name)
-        samples = list(view)
-        self._line(canvas, axis, samples, lambda s: s.free, y_of, lambda _: "free", 1)
         vm = snapshot.vmstats
-        self._line(canvas, axis, samples, lambda s: s.free_cache, y_of, lambda v: level_of(v, vm), 2)
+        self._line(canvas, free, y_of, lambda _: "free", 1)
+        self._line(canvas, free_cache, y_of, lambda v: level_of(v, vm), 2)
         marker_cell = axis.position(axis.current(view, snapshot.step))
         axis_labels = self._axis_numbers(y_of, plot_rows)
         rows = []
@@ -145,28 +150,21 @@ class ChartPane(ClickToStep, LinePane):
             rows.append(Row(self._x_axis_row(axis, cells, left)))
         return rows
 
-    def _line(self, canvas: BrailleCanvas, axis: XAxis, samples: list[Sample], value, y_of, style_of,
-              layer: int) -> None:
-        """Connect the samples: every dot column between two samples gets the interpolated value."""
-        previous = None  # (x, value, y)
-        for sample in samples:
-            x = axis.position(axis.key(sample), 2)
-            v = value(sample)
-            y = y_of(v)
-            if previous is None:
-                canvas.dot(x, y, style_of(v), layer)
-            else:
+    def _line(self, canvas: BrailleCanvas, columns, y_of, style_of, layer: int) -> None:
+        """One series: each dot column spans its samples' lowest to highest value (dips show), joined
+        to the next; a column between two samples gets the value interpolated between them."""
+        previous = None  # (x, last value, its y)
+        for x, (first, low, high, last) in columns:
+            if previous is not None:
                 x0, v0, y0 = previous
-                if x == x0:
-                    canvas.vline(x, y0, y, style_of(min(v0, v)), layer)
-                else:
-                    last_y = y0
-                    for xi in range(x0 + 1, x + 1):
-                        vi = v0 + (v - v0) * (xi - x0) // (x - x0)
-                        yi = y_of(vi)
-                        canvas.vline(xi, last_y, yi, style_of(vi), layer)
-                        last_y = yi
-            previous = (x, v, y)
+                for xi in range(x0 + 1, x):  # columns without samples
+                    vi = v0 + (first - v0) * (xi - x0) // (x - x0)
+                    yi = y_of(vi)
+                    canvas.vline(xi, y0, yi, style_of(vi), layer)
+                    y0 = yi
+                canvas.vline(x, y0, y_of(first), style_of(first), layer)
+            canvas.vline(x, y_of(low), y_of(high), style_of(low), layer)
+            previous = (x, last, y_of(last))
 
     def _axis_numbers(self, scale: DotScale, plot_rows: int) -> dict[int, str]:
         """Plot row -> the number on the y axis there: the scale's ticks, lowest kept on a clash."""
@@ -177,14 +175,16 @@ class ChartPane(ClickToStep, LinePane):
 
     def _append_cells(self, text: Text, canvas: BrailleCanvas, row: int, marker_cell: int) -> None:
         run, run_style = "", None
+        cursor = self.style("cursor")
         for column in range(canvas.w):
             char, style_name = canvas.cell(row, column)
             if column == marker_cell:
-                style_name = style_name or "step"
+                style = (self.style(style_name) if style_name else self.style("step")) + cursor
                 char = char if char != " " else "│"
-            style = self.style(style_name) if style_name else None
-            if column == marker_cell:
-                style = (style or self.style("step")) + self.style("cursor")
+            elif char == " ":
+                style = run_style  # a blank takes any colour: it joins the run (fewer spans to render)
+            else:
+                style = self.style(style_name)
             if style != run_style:
                 text.append(run, style=run_style)
                 run, run_style = "", style
@@ -213,3 +213,29 @@ class ChartPane(ClickToStep, LinePane):
         text = Text(f"{axis.mode:>{left - 1}} ", style=self.style("dim"))
         text.append("".join(line), style=self.style("dim"))
         return text
+
+
+def column_ranges(axis: XAxis, view: HistoryView, dots: int) -> tuple[list, list]:
+    """For free and for free+cache: (dot column, (first, lowest, highest, last)) per column with samples."""
+    free: list[tuple[int, list[int]]] = []
+    both: list[tuple[int, list[int]]] = []
+    lo, span, by_time = axis.lo, axis.hi - axis.lo, axis.mode == TIME
+    for sample in view:
+        x = ((sample.time_us if by_time else sample.step) - lo) * dots // span
+        x = 0 if x < 0 else dots - 1 if x >= dots else x
+        f, fc = sample.free, sample.free + sample.cache
+        if free and free[-1][0] == x:
+            a, b = free[-1][1], both[-1][1]
+            if f < a[1]:
+                a[1] = f
+            if f > a[2]:
+                a[2] = f
+            if fc < b[1]:
+                b[1] = fc
+            if fc > b[2]:
+                b[2] = fc
+            a[3], b[3] = f, fc
+        else:
+            free.append((x, [f, f, f, f]))
+            both.append((x, [fc, fc, fc, fc]))
+    return free, both

@@ -9,15 +9,13 @@ the thread did most in its stretch of samples.  A click goes to that step.
 
 from __future__ import annotations
 
-from collections import Counter
-
 from rich.text import Text
 
 from ztui.core.history import HistoryView, LaneState
 from ztui.core.snapshot import Snapshot, ThreadView
 from ztui.tui.panes.base import LinePane, Row
 from ztui.tui.panes.draw import fit
-from ztui.tui.panes.plot import STEPS, ClickToStep, XAxis, left_margin, plot_width, right_margin, thread_names
+from ztui.tui.panes.plot import STEPS, TIME, ClickToStep, XAxis, left_margin, plot_width, right_margin, thread_names
 
 MEMORY_WAITS = frozenset({"vmwait", "VMWait", "pfault"})
 IO_WAITS = frozenset({"biord", "swread", "vmpfw", "vmopar", "objtrm1", "objtrm2", "wswbuf2", "zgetlk"})
@@ -76,33 +74,22 @@ class LanesPane(ClickToStep, LinePane):
         names = thread_names(snapshot)
         cells = plot_width(width, names)
         axis = self._axis = XAxis.over(view, snapshot.step, self.x_mode, cells)
-        buckets = axis.buckets(view)
+        lanes = lane_kinds(view, axis, len(snapshot.threads))
         marker = axis.position(axis.current(view, snapshot.step))
         margin = right_margin(width)
         rows = []
         for thread in snapshot.threads:
             rank = 0 if thread.name in self.chain.threads or thread.tid < 2 else 1
-            rows.append(Row(self.lane_text(thread, view, buckets, marker, margin, left_margin(width, names)), rank))
+            rows.append(Row(self.lane_text(thread, lanes[thread.tid], marker, margin, left_margin(width, names)), rank))
         rows.append(Row(self.legend(width), 3))
         return rows
 
-    def lane_text(self, thread: ThreadView, view: HistoryView, buckets, marker: int, margin: int, left: int) -> Text:
+    def lane_text(self, thread: ThreadView, kinds: list[str], marker: int, margin: int, left: int) -> Text:
         in_chain = thread.name in self.chain.threads
-        text = Text(f"{fit(thread.name, left - 1):<{left}}",
-                    style=self.style("chain" if in_chain else "label"))
-        states = view.states
-        last_known = max((i for i, bucket in enumerate(buckets) if bucket), default=-1)
-        last = "exited"
+        text = Text(f"{fit(thread.name, left - 1):<{left}}", style=self.style("chain" if in_chain else "label"))
         run, run_style = "", None
-        for column, bucket in enumerate(buckets):
-            if bucket:
-                tally = Counter(category(states[s.lanes[thread.tid]]) for s in bucket if thread.tid < len(s.lanes))
-                if tally:
-                    best = max(tally.values())
-                    last = next(c for c in CATEGORIES if tally.get(c) == best)
-            elif column > last_known:
-                last = "exited"  # past the last sample: nothing known yet
-            glyph, style_name = CATEGORIES[last]
+        for column, kind in enumerate(kinds):
+            glyph, style_name = CATEGORIES[kind]
             style = self.style(style_name) if style_name else None
             if column == marker:
                 glyph = glyph if glyph != " " else "│"
@@ -126,3 +113,34 @@ class LanesPane(ClickToStep, LinePane):
             text.append(glyph * 2, style=self.style(style))
             text.append(f" {meaning}  ", style=self.style("dim"))
         return text
+
+
+def lane_kinds(view: HistoryView, axis: XAxis, threads: int) -> list[list[str]]:
+    """Per thread, per column: the category it spent most samples in (ties to the more telling one).
+
+    A column without samples holds the one before; past the last sample nothing is known yet.
+    """
+    order = list(CATEGORIES)
+    kind_of = [order.index(category(state)) for state in view.states]
+    per_column: list[dict[tuple, int]] = [{} for _ in range(axis.cells)]
+    lo, span, cells, by_time = axis.lo, axis.hi - axis.lo, axis.cells, axis.mode == TIME
+    for sample in view:  # samples in a column mostly repeat a few lane tuples: count those
+        column = ((sample.time_us if by_time else sample.step) - lo) * cells // span
+        tally = per_column[0 if column < 0 else cells - 1 if column >= cells else column]
+        tally[sample.lanes] = tally.get(sample.lanes, 0) + 1
+    last_known = max((i for i, tally in enumerate(per_column) if tally), default=-1)
+    exited = len(order) - 1
+    lanes = [[] for _ in range(threads)]
+    last = [exited] * threads
+    for column, tally in enumerate(per_column):
+        if tally:
+            counts = [[0] * len(order) for _ in range(threads)]
+            for codes, n in tally.items():
+                for tid, code in enumerate(codes[:threads]):
+                    counts[tid][kind_of[code]] += n
+            last = [max(range(len(order)), key=lambda k: (c[k], -k)) for c in counts]
+        elif column > last_known:
+            last = [exited] * threads
+        for tid in range(threads):
+            lanes[tid].append(order[last[tid]])
+    return lanes

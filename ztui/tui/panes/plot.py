@@ -98,9 +98,12 @@ def thread_names(snapshot) -> tuple[str, ...]:
 
 def sample_at(view: HistoryView, step: int) -> Sample | None:
     """The last sample at or before ``step``."""
-    steps = [s.step for s in view]
-    i = bisect_right(steps, step)
+    i = bisect_right(view, step, key=_step_of)
     return view[i - 1] if i else None
+
+
+def _step_of(sample: Sample) -> int:
+    return sample.step
 
 
 def _time_at(view: HistoryView, step: int) -> int:
@@ -137,6 +140,9 @@ def nice_ticks(lo: float, hi: float, n: int) -> list[int]:
 
 # Braille: a cell is 2 dots wide and 4 tall; bit for (column, row-from-top).
 _DOT = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))
+# _SPAN[side][low][high]: the bits of the dots ``low..high`` (from the cell's bottom) in one column.
+_SPAN = tuple(tuple(tuple(sum(_DOT[side][3 - y] for y in range(low, high + 1)) for high in range(4))
+                    for low in range(4)) for side in range(2))
 
 
 class BrailleCanvas:
@@ -167,8 +173,17 @@ class BrailleCanvas:
             self.style[row][cell] = style
 
     def vline(self, x: int, y0: int, y1: int, style: str, layer: int = 0) -> None:
-        for y in range(min(y0, y1), max(y0, y1) + 1):
-            self.dot(x, y, style, layer)
+        """Dots ``y0..y1`` in column ``x``, a cell at a time."""
+        if not 0 <= x < self.w * 2:
+            return
+        low, high = max(min(y0, y1), 0), min(max(y0, y1), self.h * 4 - 1)
+        cell, span = x // 2, _SPAN[x % 2]
+        for band in range(low // 4, high // 4 + 1):
+            row = self.h - 1 - band
+            self.bits[row][cell] |= span[max(low - band * 4, 0)][min(high - band * 4, 3)]
+            if layer >= self.layer[row][cell]:
+                self.layer[row][cell] = layer
+                self.style[row][cell] = style
 
     def cell(self, row: int, column: int) -> tuple[str, str]:
         """(character, style name) of a cell; a blank cell is a space with no style."""
