@@ -14,6 +14,7 @@ theme entries) goes through ztui.tui.safe: never markup, controls visible.
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import sys
 import threading
@@ -178,13 +179,14 @@ class ZtuiApp(App[int]):
         """SIGTERM quits as q does, so Textual restores the terminal (alternate screen, mouse, cursor)."""
         if threading.current_thread() is threading.main_thread():
             try:
-                self._loop.add_signal_handler(signal.SIGTERM, lambda: self.exit(return_code=EXIT_SIGTERM))
-            except (NotImplementedError, RuntimeError, AttributeError):  # no signals here (not Unix, not main)
+                asyncio.get_running_loop().add_signal_handler(
+                    signal.SIGTERM, lambda: self.exit(return_code=EXIT_SIGTERM))
+            except (NotImplementedError, RuntimeError):  # no signals here (not Unix)
                 pass
 
     def say(self, message: str, **options) -> None:
         """A notification whose text may come from a file: never markup, controls visible."""
-        self.notify(visible(message), markup=False, **options)
+        self.notify("\n".join(visible(line) for line in message.split("\n")), markup=False, **options)
 
     def _install_themes(self) -> None:
         themes, problems = load_themes([BUNDLED_THEMES, Path.cwd() / "themes"])
