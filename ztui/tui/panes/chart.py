@@ -181,8 +181,10 @@ class ChartPane(ClickToStep, LinePane):
             if column == marker_cell:
                 style = (self.style(style_name) if style_name else self.style("step")) + cursor
                 char = char if char != " " else "│"
-            elif char == " ":
+            elif char == " " and (run_style is None or run_style.bgcolor is None):
                 style = run_style  # a blank takes any colour: it joins the run (fewer spans to render)
+            elif char == " ":
+                style = None
             else:
                 style = self.style(style_name)
             if style != run_style:
