@@ -5,15 +5,20 @@ control characters (ESC, BEL, CR, C1 controls, bidi overrides...) are shown
 as visible escapes, so nothing in a scenario name can reach the terminal
 as a control sequence.  The TUI's one place for this; the panes' last step
 (SnapshotPane.to_strip) also passes every segment through visible().
+visible() needs no Textual, so the command line uses it too.
 """
 
 from __future__ import annotations
 
 import unicodedata
 
+from typing import TYPE_CHECKING
+
 from rich.style import Style
 from rich.text import Text
-from textual.content import Content
+
+if TYPE_CHECKING:
+    from textual.content import Content
 
 # Unicode categories that draw nothing or steer the terminal: controls, formats (bidi), separators.
 _HIDDEN = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
@@ -38,6 +43,8 @@ def plain(value: object, style: str | Style = "") -> Text:
 
 def content(value: object) -> Content:
     """The same for Textual's Content (border titles, labels)."""
+    from textual.content import Content  # here: the command line uses visible() without Textual
+
     return Content(visible(str(value)))
 
 
