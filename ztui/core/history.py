@@ -82,9 +82,6 @@ class HistoryView:
             raise IndexError(i)
         return self.samples[i % self.count]
 
-    def upto(self, step: int) -> list[Sample]:
-        return [s for s in self if s.step <= step]
-
 
 class StepHistory:
     def __init__(self, k: Kernel, capacity: int = DEFAULT_CAPACITY) -> None:
@@ -100,9 +97,6 @@ class StepHistory:
         # Pages handled by the phases before each phase of each process, for ``faulted``.
         self._before = [_prefix_pages(phases) for phases in k.cfg.phases]
         self.sample(k)
-
-    def due(self, k: Kernel) -> bool:
-        return k.step >= self.next_at
 
     def sample(self, k: Kernel) -> None:
         samples = self.samples

@@ -84,13 +84,6 @@ class XAxis:
             return f"{value / 1e6:.3g}s" if value else "0s"
         return count(value)
 
-    def buckets(self, view: HistoryView, resolution: int = 1) -> list[list[Sample]]:
-        """The samples falling in each column, in order."""
-        out: list[list[Sample]] = [[] for _ in range(self.cells * resolution)]
-        for sample in view:
-            out[self.position(self.key(sample), resolution)].append(sample)
-        return out
-
 
 def thread_names(snapshot) -> tuple[str, ...]:
     return tuple(t.name for t in snapshot.threads)
@@ -157,10 +150,6 @@ class BrailleCanvas:
     @property
     def dots_wide(self) -> int:
         return self.w * 2
-
-    @property
-    def dots_high(self) -> int:
-        return self.h * 4
 
     def dot(self, x: int, y: int, style: str, layer: int = 0) -> None:
         if not (0 <= x < self.w * 2 and 0 <= y < self.h * 4):
