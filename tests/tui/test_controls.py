@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from textual.command import Hit
-from tui_support import DEFAULT, LONG, SIZE, FakeClock, make_app, pilot_test, until
+from tui_support import DEFAULT, LONG, SIZE, FakeClock, make_app, pilot_test, to_verdict, until
 
 from ztui.core.simulator import Simulator
 from ztui.scenario.bundled import SCENARIO_DIR
@@ -89,9 +89,7 @@ async def test_plus_and_minus_change_the_speed():
 async def test_f_fast_forwards_to_the_verdict():
     app, twin = make_app(), headless()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await to_verdict(app, pilot)
         twin.run()
         assert app.mode == "paused"
         assert app.snapshot.verdict == twin.verdict
@@ -139,8 +137,7 @@ async def test_g_goes_to_a_step_forwards_and_backwards():
 async def test_e_explains_the_wait_for_chain():
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f")
-        await app.workers.wait_for_complete()
+        await to_verdict(app, pilot)
         await pilot.press("e")
         assert isinstance(app.screen, TextScreen)
         text = str(app.screen.body)
@@ -154,8 +151,7 @@ async def test_e_explains_the_wait_for_chain():
 async def test_slash_filters_the_event_log():
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f")
-        await app.workers.wait_for_complete()
+        await to_verdict(app, pilot)
         await pilot.press("slash")
         assert isinstance(app.screen, FilterScreen)
         await pilot.press("tab", "down", "enter")  # past the search box, the first thread after "(all)"

@@ -8,7 +8,7 @@ import random
 import pytest
 from textual import events
 from textual.keys import _character_to_key
-from tui_support import SIZE, make_app, pilot_test, until
+from tui_support import SIZE, make_app, noted_app, pilot_test, until
 
 from ztui.core.simulator import Simulator
 from ztui.scenario.load import load_scenario
@@ -172,10 +172,7 @@ async def test_a_keymap_with_thousands_of_bad_entries_is_reported_once_capped(tm
     monkeypatch.setenv("ZTUI_KEYMAP", str(path))
     _, problems = load_keymap(path)
     assert len(problems) == 3000
-    app = ZtuiApp(None)  # keymap None: it reads $ZTUI_KEYMAP
-    noted = []
-    original = app.notify
-    app.notify = lambda message, **kw: (noted.append(message), original(message, **kw))[1]
+    app = noted_app(keymap=None)  # keymap None: it reads $ZTUI_KEYMAP
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert app.keys["step"] == "[/]"  # a key name that is markup is shown as it is
@@ -183,7 +180,7 @@ async def test_a_keymap_with_thousands_of_bad_entries_is_reported_once_capped(tm
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("escape")
-    reports = [n for n in noted if "bad0" in n]
+    reports = [n for n in app.noted if "bad0" in n]
     assert len(reports) == 1 and reports[0].splitlines()[-1] == "... and 2995 more"
 
 
@@ -193,10 +190,7 @@ async def test_theme_files_with_markup_names_and_colours_are_reported_as_text(tm
     (tmp_path / "themes" / "a.toml").write_text('name = "[b]x[/]"\n[colors]\nprimary = "#336699"\n')
     (tmp_path / "themes" / "b.toml").write_text('name = "y"\n[colors]\nprimary = "[/]\\u001b[2J"\n')
     monkeypatch.chdir(tmp_path)
-    app = make_app()
-    noted = []
-    original = app.notify
-    app.notify = lambda message, **kw: (noted.append(message), original(message, **kw))[1]
+    app = noted_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert "[b]x[/]" in app.ztui_theme_names
@@ -205,7 +199,7 @@ async def test_theme_files_with_markup_names_and_colours_are_reported_as_text(tm
         provider = ZtuiCommands(app.screen)
         await provider.startup()
         assert [hit async for hit in provider.search("Theme: [b]")]
-    assert any("b.toml" in n and "\\x1b" in n and ESC not in n for n in noted)
+    assert any("b.toml" in n and "\\x1b" in n and ESC not in n for n in app.noted)
 
 
 def test_filter_screen_lists_hostile_names_by_position():

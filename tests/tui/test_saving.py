@@ -6,7 +6,7 @@ from pathlib import Path
 
 from textual.geometry import Offset
 from textual.selection import Selection
-from tui_support import SIZE, make_app, pilot_test
+from tui_support import SIZE, make_app, pilot_test, to_verdict
 
 from ztui.trace import read_trace, replay
 from ztui.tui import app as app_module
@@ -70,8 +70,7 @@ async def test_a_trace_saved_past_a_livelock_replays_past_it(tmp_path, monkeypat
     monkeypatch.chdir(tmp_path)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f")
-        await app.workers.wait_for_complete()
+        await to_verdict(app, pilot)
         verdict = app.snapshot.verdict
         await pilot.press("space", "space", "space")
         assert app.snapshot.verdict is None and app.snapshot.passed_verdict == verdict
@@ -124,8 +123,7 @@ async def test_E_exports_the_explanation_as_text(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f")
-        await app.workers.wait_for_complete()
+        await to_verdict(app, pilot)
         await pilot.press("E")
         assert isinstance(app.screen, SaveScreen)
         await pilot.press("enter")
@@ -153,9 +151,7 @@ async def test_a_screenshot_goes_to_the_working_directory_when_downloads_is_miss
 async def test_selecting_text_copies_the_lines_not_widget_names():
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("f")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await to_verdict(app, pilot)
         events = app.query_one(EventsPane)
         app.screen.selections = {events: Selection(Offset(0, 0), None)}
         copied = app.screen.get_selected_text()

@@ -4,7 +4,7 @@ and the controls that go with them, on the real simulator."""
 from __future__ import annotations
 
 import pytest
-from tui_support import DEFAULT, SIZE, make_app, pane_text, pilot_test, until
+from tui_support import DEFAULT, SIZE, make_app, noted_app, pane_text, pilot_test, to_verdict, until
 
 from ztui.scenario.bundled import SCENARIO_DIR
 from ztui.tui.panes.chart import ChartPane
@@ -98,8 +98,7 @@ async def test_x_toggles_steps_and_time_and_time_spreads_the_fall():
 async def test_going_back_keeps_the_future_on_the_chart_and_marks_the_step():
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("f")
-        await app.workers.wait_for_complete()
+        await to_verdict(app, pilot)
         await go(app, pilot, 1000)
         chart = app.query_one(ChartPane)
         left = left_margin(chart.size.width, thread_names(app.snapshot))
@@ -124,8 +123,7 @@ def _cells(pane, y: int, left: int):
 async def test_a_click_on_the_chart_or_the_timeline_goes_to_that_step():
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("f")
-        await app.workers.wait_for_complete()
+        await to_verdict(app, pilot)
         for pane_type in (ChartPane, LanesPane):
             pane = app.query_one(pane_type)
             left = left_margin(pane.size.width, thread_names(app.snapshot))
@@ -141,9 +139,7 @@ async def test_a_click_on_the_chart_or_the_timeline_goes_to_that_step():
 async def test_the_timeline_shows_the_wedge_as_lanes_going_flat():
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("f")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await to_verdict(app, pilot)
         lanes = app.query_one(LanesPane)
         text = pane_text(lanes)
         memory = CATEGORIES["memory"][0]
@@ -174,9 +170,7 @@ async def test_rates_show_as_systat_does():
 async def test_events_have_a_thread_column_a_search_and_a_click_goes_to_the_step():
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("f")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await to_verdict(app, pilot)
         events = app.query_one(EventsPane)
         lines = [line.prefix + line.body for line in events._lines]
         assert any(" pagedaemon  kmem_slab_alloc" in line for line in lines)
@@ -197,9 +191,7 @@ async def test_events_have_a_thread_column_a_search_and_a_click_goes_to_the_step
 async def test_the_banner_collapses_at_80x24_and_v_expands_it():
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("f")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await to_verdict(app, pilot)
         banner = app.query_one("#banner")
         assert banner.has_class("-collapsed") and banner.size.height == 1
         assert banner.text().plain.rstrip().endswith("v more")
@@ -269,9 +261,7 @@ async def test_B_sets_a_breakpoint_that_f_stops_at():
         assert isinstance(app.screen, BreakpointScreen)
         await pilot.press(*"free+cache < 100", "enter")
         assert "● free+cache < 100" in status(app)
-        await pilot.press("f")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await to_verdict(app, pilot)
         queues = app.snapshot.queues
         assert app.snapshot.verdict is None and queues["free"] + queues["cache"] < 100
         here = app.snapshot.step
@@ -285,24 +275,18 @@ async def test_B_sets_a_breakpoint_that_f_stops_at():
 
 @pilot_test
 async def test_a_bad_breakpoint_is_reported_and_not_set():
-    app = make_app()
-    noted = []
-    original = app.notify
-    app.notify = lambda message, **kw: (noted.append(message), original(message, **kw))[1]
+    app = noted_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert not app.add_breakpoint("nobody in kmem_slab_alloc")
         assert not app.add_breakpoint("free+cache < lots")
         assert app.breakpoints == [] and "●" not in status(app)
-    assert any("no thread 'nobody'" in n for n in noted) and any("'lots'" in n for n in noted)
+    assert any("no thread 'nobody'" in n for n in app.noted) and any("'lots'" in n for n in app.noted)
 
 
 @pilot_test
 async def test_S_runs_the_selected_thread_until_it_blocks():
-    app = make_app()
-    noted = []
-    original = app.notify
-    app.notify = lambda message, **kw: (noted.append(message), original(message, **kw))[1]
+    app = noted_app()
     async with app.run_test(size=SIZE) as pilot:
         await go(app, pilot, 1600)
         threads = app.query_one("#threads")
@@ -312,16 +296,15 @@ async def test_S_runs_the_selected_thread_until_it_blocks():
         await pilot.pause()
         hog = next(t for t in app.snapshot.threads if t.name == "hog")
         assert app.snapshot.step > 1600
-        assert any(n.startswith("hog ran ") for n in noted)
-        assert not hog.runnable or any("unit of work is done" in n for n in noted)
+        assert any(n.startswith("hog ran ") for n in app.noted)
+        assert not hog.runnable or any("unit of work is done" in n for n in app.noted)
 
 
 @pilot_test
 async def test_space_steps_past_a_livelock_but_not_past_an_ok():
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f")
-        await app.workers.wait_for_complete()
+        await to_verdict(app, pilot)
         at = app.snapshot.step
         await pilot.press("space")
         assert app.snapshot.step == at + 1 and app.snapshot.passed_verdict.kind == "livelock"
@@ -329,8 +312,7 @@ async def test_space_steps_past_a_livelock_but_not_past_an_ok():
         assert app.query_one("#banner").display and "passed at" in app.query_one("#banner").text().plain
     app = make_app(SCENARIO_DIR / "teach-swapmeta-zalloc.toml")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f")
-        await app.workers.wait_for_complete()
+        await to_verdict(app, pilot)
         at = app.snapshot.step
         await pilot.press("space")
         assert app.snapshot.step == at and app.snapshot.verdict.kind == "ok"

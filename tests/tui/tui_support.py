@@ -22,6 +22,27 @@ def make_app(path=DEFAULT, **kwargs) -> ZtuiApp:
     return ZtuiApp(path, **kwargs)
 
 
+def noted_app(*args, **kwargs) -> ZtuiApp:
+    """An app that also keeps its notifications in ``app.noted`` (where problems and results show)."""
+    app = make_app(*args, **kwargs)
+    app.noted = []
+    original = app.notify
+
+    def notify(message, **options):
+        app.noted.append(message)
+        return original(message, **options)
+
+    app.notify = notify
+    return app
+
+
+async def to_verdict(app, pilot) -> None:
+    """Fast-forward with the f key and wait until the verdict is on screen."""
+    await pilot.press("f")
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 def pane_text(widget) -> str:
     """What a line-API pane shows right now, as plain text."""
     return "\n".join(widget.render_line(y).text for y in range(widget.size.height))

@@ -620,15 +620,18 @@ class ZtuiApp(App[int]):
 
     # -- saving -----------------------------------------------------------------
 
-    def action_save_trace(self) -> None:
+    def _ask_path(self, title: str, suffix: str, then: Callable[[tuple[Path, bool] | None], None]) -> None:
+        """Pause, and ask where to save (a safe name in the working directory by default)."""
         self._pause_if_running()
-        if self.session is None:
-            return
-        path = default_path(self.snapshot.scenario, self.snapshot.step, ".trace.gz")
-        self.push_screen(SaveScreen("Save the trace so far", path), self._save_trace_to)
+        if self.snapshot is not None:
+            path = default_path(self.snapshot.scenario, self.snapshot.step, suffix)
+            self.push_screen(SaveScreen(title, path), then)
+
+    def action_save_trace(self) -> None:
+        self._ask_path("Save the trace so far", ".trace.gz", self._save_trace_to)
 
     def _save_trace_to(self, choice: tuple[Path, bool] | None) -> None:
-        if choice is not None:
+        if choice is not None and self.session is not None:
             self.say(f"Saving the trace to {choice[0]} (replaying {self.session.sim.step_count:,} steps)...")
             self._write_trace(self.session, tuple(bp.text for bp in self.breakpoints), *choice)
 
@@ -646,11 +649,7 @@ class ZtuiApp(App[int]):
             self.call_from_thread(self.say, f"Not saved: {error}", severity="error", timeout=10)
 
     def action_export_explanation(self) -> None:
-        self._pause_if_running()
-        if self.snapshot is None:
-            return
-        path = default_path(self.snapshot.scenario, self.snapshot.step, "-explain.txt")
-        self.push_screen(SaveScreen("Export the explanation as text", path), self._export_to)
+        self._ask_path("Export the explanation as text", "-explain.txt", self._export_to)
 
     def _export_to(self, choice: tuple[Path, bool] | None) -> None:
         if choice is None or self.snapshot is None:

@@ -27,11 +27,10 @@ from ztui.tui.panes.plot import (
     ClickToStep,
     XAxis,
     count,
+    frame,
     nice_ticks,
-    plot_width,
     right_margin,
     sample_at,
-    thread_names,
 )
 
 THRESHOLDS, LINEAR = "thresholds", "linear"
@@ -113,15 +112,13 @@ class ChartPane(ClickToStep, LinePane):
 
     def rows(self, width: int) -> list[Row]:
         snapshot = self.snapshot
-        view = snapshot.step_history
-        if view is None or not len(view):
-            self._axis = None
+        framed = frame(self, width)
+        if framed is None:
             return [Row(Text("no history recorded", style=self.style("dim")))]
+        view, names, axis = framed
+        cells = axis.cells
         height = max(self.size.height, 1)
         plot_rows = height - 1 if height >= 4 else height
-        names = thread_names(snapshot)
-        cells = plot_width(width, names)
-        axis = self._axis = XAxis.over(view, snapshot.step, self.x_mode, cells)
         now = sample_at(view, snapshot.step) or view[0]
         free, free_cache = column_ranges(axis, view, cells * 2)
         y_of = self.scale_for(max(high for _, (_, _, high, _) in free_cache), now.free_cache, plot_rows)

@@ -15,7 +15,7 @@ from ztui.core.history import HistoryView, LaneState
 from ztui.core.snapshot import Snapshot, ThreadView
 from ztui.tui.panes.base import LinePane, Row
 from ztui.tui.panes.draw import fit
-from ztui.tui.panes.plot import STEPS, TIME, ClickToStep, XAxis, left_margin, plot_width, right_margin, thread_names
+from ztui.tui.panes.plot import STEPS, TIME, ClickToStep, XAxis, frame, left_margin, right_margin, thread_names
 
 MEMORY_WAITS = frozenset({"vmwait", "VMWait", "pfault"})
 IO_WAITS = frozenset({"biord", "swread", "vmpfw", "vmopar", "objtrm1", "objtrm2", "wswbuf2", "zgetlk"})
@@ -67,13 +67,10 @@ class LanesPane(ClickToStep, LinePane):
 
     def rows(self, width: int) -> list[Row]:
         snapshot = self.snapshot
-        view = snapshot.step_history
-        if view is None or not len(view):
-            self._axis = None
+        framed = frame(self, width)
+        if framed is None:
             return [Row(Text("no history recorded", style=self.style("dim")))]
-        names = thread_names(snapshot)
-        cells = plot_width(width, names)
-        axis = self._axis = XAxis.over(view, snapshot.step, self.x_mode, cells)
+        view, names, axis = framed
         lanes = lane_kinds(view, axis, len(snapshot.threads))
         marker = axis.position(axis.current(view, snapshot.step))
         margin = right_margin(width)

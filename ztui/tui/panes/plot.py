@@ -180,6 +180,21 @@ class BrailleCanvas:
         return (chr(0x2800 + bits), self.style[row][column]) if bits else (" ", "")
 
 
+def frame(pane, width: int) -> tuple[HistoryView, tuple[str, ...], XAxis] | None:
+    """What a plot pane draws over: its snapshot's history, the thread names and the x axis (None: no history).
+
+    Both panes call it, so their axes agree; it leaves the axis on the pane for ClickToStep.
+    """
+    snapshot = pane.snapshot
+    view = snapshot.step_history
+    if view is None or not len(view):
+        pane._axis = None
+        return None
+    names = thread_names(snapshot)
+    pane._axis = XAxis.over(view, snapshot.step, pane.x_mode, plot_width(width, names))
+    return view, names, pane._axis
+
+
 class GoToStep(Message):
     """A click on the chart or the timeline: go to this step."""
 
