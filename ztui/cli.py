@@ -15,20 +15,24 @@ from pathlib import Path
 import attrs
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from ztui import __version__
 from ztui.cli_common import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNEXPECTED, load_or_exit
+from ztui.core.simulator import EVENT_LOG_MAX
 from ztui.core.vmstats import PAGE_SIZE, THRESHOLD_NAMES, compute_thresholds
 from ztui.scenario.bundled import bundled_scenarios, resolve_scenario
 from ztui.scenario.errors import InvalidValue, ScenarioError
 from ztui.scenario.load import load_scenario
-from ztui.scenario.model import USEC, Scenario
+from ztui.scenario.model import Scenario
 from ztui.scenario.units import format_size, parse_duration, parse_size
 from ztui.robust_cli import robust_command
 from ztui.search_cli import register as register_search_commands
+from ztui.tui.safe import visible
 
 # Steps between progress-bar updates: small enough to redraw a few times a second.
 PROGRESS_CHUNK = 200_000
+DEFAULT_JSON_EVENTS = 200  # `ztui run --json`: the last events included, unless --events says otherwise
 # `sysctl vm` puts v_interrupt_free_min (read-only) under vm.stats.vm.
 STATS_NAMES = ("v_page_count", "v_interrupt_free_min")
 
@@ -145,6 +149,17 @@ def vmstats(pages: int | None, physmem: int | None, as_json: bool) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write a replayable trace (see `ztui replay`); .gz compresses it.",
 )
+@click.option(
+    "--timeline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the run as a Chrome/Perfetto trace (Trace Event Format JSON; open it in ui.perfetto.dev). "
+         "An existing file is refused.",
+)
+@click.option(
+    "--events", "event_count", default=DEFAULT_JSON_EVENTS, show_default=True,
+    type=click.IntRange(0, EVENT_LOG_MAX),
+    help=f"--json: how many of the last events to include (the simulator keeps the last {EVENT_LOG_MAX:,}).",
+)
 def run(
     scenario: str,
     seed: int | None,
@@ -153,6 +168,8 @@ def run(
     as_json: bool,
     quiet: bool,
     trace: Path | None,
+    timeline: Path | None,
+    event_count: int,
 ) -> None:
     """Run a scenario headless until its verdict and report why it ended.
 
@@ -162,24 +179,44 @@ def run(
     SCENARIO is a path or the name of a bundled scenario.
 
     \b
+    The progress bar (on a terminal) measures the workload: the phases and
+    pages the processes have done.  A run that ends in a livelock stops short.
+
+    \b
     Exit codes: 0 the verdict is the one [expect] names (or none is named),
                 1 it is not, 2 bad input.
     \b
     Examples:
       ztui run scenarios/swapmeta-kmalloc-obj-churn.toml
       ztui run swapmeta-zalloc-churn --json | jq .verdict
+      ztui run swapmeta-zalloc-churn --json --events 5000 | jq '.events | length'
       ztui run my-test.toml --seed 7 --max-time 30s
       ztui run teach-swapmeta-kmalloc-obj --trace livelock.trace.gz
+      ztui run teach-swapmeta-kmalloc-obj --timeline livelock.json    (then open it in ui.perfetto.dev)
     """
     from ztui.core.simulator import Simulator
     from ztui.report import expectation_met, print_report, report_json, summary_line
 
     path, loaded = load_or_exit(scenario)
     loaded = _with_limits(loaded, seed, max_steps, max_time)
+    if timeline is not None:
+        _check_timeline_path(timeline, path, trace)
     sim = Simulator.from_scenario(loaded, seed=loaded.run.seed)
+    if timeline is not None:
+        from ztui.perfetto import CAPACITY
+
+        sim.record_history(CAPACITY)
     err = Console(stderr=True)
     _run_to_verdict(sim, loaded, progress=err.is_terminal and not quiet, trace=trace, source=path)
-    snap = sim.snapshot()
+    if timeline is not None:
+        from ztui.perfetto import write_timeline
+
+        try:
+            write_timeline(sim, timeline)
+        except OSError as exc:
+            click.echo(f"ztui: {timeline}: {exc.strerror or exc}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+    snap = sim.snapshot(events=event_count)
     if as_json:
         click.echo(json.dumps(report_json(snap, loaded), indent=2))
     elif quiet:
@@ -235,6 +272,22 @@ def _with_limits(
     return attrs.evolve(scenario, run=attrs.evolve(scenario.run, **changes))
 
 
+def _check_timeline_path(timeline: Path, scenario: Path, trace: Path | None) -> None:
+    """Refuse, before the run, an output path that exists or cannot be written (exit 2)."""
+    from ztui.tui.saving import SaveError, check_writable
+
+    problem = None
+    if timeline.resolve() in {scenario.resolve(), *([trace.resolve()] if trace else [])}:
+        problem = "is also the scenario or the trace"
+    else:
+        try:
+            check_writable(timeline, overwrite=False)
+        except SaveError as exc:
+            problem = str(exc).removeprefix(f"{timeline} ")
+    if problem:
+        raise click.BadParameter(f"{timeline} {problem}; choose another file", param_hint="--timeline")
+
+
 def _run_to_verdict(sim, scenario: Scenario, progress: bool, trace: Path | None, source: Path) -> None:
     """Run to the verdict, recording a trace if asked, with a progress bar if asked."""
     if trace is not None:
@@ -254,18 +307,28 @@ def _advance_to_verdict(sim, scenario: Scenario, progress: bool, advance) -> Non
         return
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    limit_s = scenario.run.max_time / USEC
+    from ztui.core.views import workload_view
+
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
-        TextColumn("{task.completed:.1f}/{task.total:.0f} s simulated, step {task.fields[step]:,}"),
+        TextColumn("{task.percentage:>3.0f}% of the workload: {task.fields[work]}"),
+        TextColumn("t={task.fields[t]:.1f}s simulated, step {task.fields[step]:,}"),
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(scenario.name, total=limit_s, step=0)
+        task = bar.add_task(escape(visible(scenario.name)), total=1.0, work="", t=0.0, step=0)
         while sim.verdict is None:
             advance(PROGRESS_CHUNK)
-            bar.update(task, completed=sim.tick / sim.hz, step=sim.step_count)
+            bar.update(task, completed=workload_view(sim.k).fraction, work=_work_done(sim),
+                       t=sim.tick / sim.hz, step=sim.step_count)
+
+
+def _work_done(sim) -> str:
+    from ztui.core.views import workload_view
+
+    w = workload_view(sim.k)
+    return f"phases {w.phases_done}/{w.phases_total}, pages {w.pages_done:,}/{w.pages_total:,}"
 
 
 def _describe(scenario: Scenario) -> str:

@@ -20,7 +20,10 @@ bytes, whatever the name)::
       "decisions": 2360,                # how many step() calls the run made
       "schedule": [[3, 27], [-1, 1], [0, 2], ...],
       "hashes": ["5f0c...", ...],       # state_hash() after decision K, 2K, 3K, ...
-      "end": {"step": 2360, "tick": 1200, "hash": "...", "verdict": "livelock"}
+      "end": {"step": 2360, "tick": 1200, "hash": "...", "verdict": "livelock"},
+      "stepping": "exact",              # optional; absent means "batched" (see below)
+      "breakpoints": ["free+cache < 100"],  # optional: the TUI's, restored by `ztui launch --trace`
+      "past_verdict": true              # optional: the run stepped on past a livelock (see below)
     }
 
 ``schedule`` is run-length encoded ``[decision, count]`` pairs.  A decision
@@ -31,7 +34,12 @@ Replaying decision ``d`` calls ``step()`` when ``d`` is the thread the
 scheduler would pick anyway (so a seeded-random scheduler draws exactly as
 it did when recording) and ``step(d)`` otherwise (the caller chose: "you are
 the scheduler").  TraceRecorder.step() follows the same rule, so both
-sides make the same calls.
+sides make the same calls.  With ``"stepping": "exact"`` every decision is
+one kernel step (``step(..., exact=True)``): how the TUI saves a session,
+whose single steps and forced threads can fall inside what a batched
+``step()`` would take at once.  With ``"past_verdict": true`` a livelock
+verdict does not end the replay: the run steps on past it, as
+Simulator.step_past_verdict() lets the TUI do.
 
 Reading a damaged, truncated or other-version file raises TraceError, whose
 message is one line naming the file and the problem.
@@ -64,6 +72,7 @@ DEFAULT_HASH_EVERY = 4096
 GZIP_MAGIC = b"\x1f\x8b"
 # TraceRecorder.run() asks should_stop() once per this many steps taken.
 STOP_CHECK_EVERY = 1024
+MAX_BREAKPOINTS, MAX_BREAKPOINT_CHARS = 100, 200
 
 _converter = cattrs.Converter()
 
@@ -85,6 +94,9 @@ class Trace:
     verdict: str | None
     source_path: str | None = None
     source_sha256: str | None = None
+    exact: bool = False  # every decision is one kernel step
+    breakpoints: tuple[str, ...] = ()  # the TUI's breakpoints, as text (ztui.tui.breakpoints)
+    past_verdict: bool = False  # the run went on past a livelock
 
     @property
     def decision_count(self) -> int:
@@ -122,7 +134,9 @@ class TraceRecorder:
         *,
         hash_every: int = DEFAULT_HASH_EVERY,
         source: str | Path | None = None,
+        exact: bool = False,
     ) -> None:
+        """``exact`` records one kernel step per decision (see the module's docstring)."""
         if sim.step_count != 0:
             raise ValueError("a trace starts at step 0: record from a fresh Simulator")
         if hash_every < 1:
@@ -133,6 +147,7 @@ class TraceRecorder:
         self._source_sha256 = (
             None if source is None else hashlib.sha256(Path(source).read_bytes()).hexdigest()
         )
+        self.exact = exact
         self._runs: list[list[int]] = []
         self._count = 0
         self._hashes: list[str] = []
@@ -144,10 +159,10 @@ class TraceRecorder:
             return False
         pick = sim.next_tid()
         if tid is None or tid == pick:
-            sim.step()
+            sim.step(exact=self.exact)
             self._append(CLOCK if pick is None else pick)
         else:
-            sim.step(tid)
+            sim.step(tid, exact=self.exact)
             self._append(tid)
         return True
 
@@ -166,7 +181,7 @@ class TraceRecorder:
             if should_stop is not None and taken % STOP_CHECK_EVERY == 0 and should_stop():
                 break
             pick = sim.next_tid()
-            sim.step()
+            sim.step(exact=self.exact)
             self._append(CLOCK if pick is None else pick)
             taken += 1
         return sim.verdict
@@ -185,6 +200,7 @@ class TraceRecorder:
             verdict=None if sim.verdict is None else sim.verdict.kind,
             source_path=self._source,
             source_sha256=self._source_sha256,
+            exact=self.exact,
         )
 
     def _append(self, decision: int) -> None:
@@ -268,7 +284,8 @@ def replay(trace: Trace, progress: Callable[[int, int], None] | None = None) -> 
 
     for decision in trace.decisions():
         where = f"decision {done + 1} (step {sim.step_count + 1})"
-        problem = apply_decision(sim, decision)
+        pass_livelock(sim, trace)
+        problem = apply_decision(sim, decision, trace.exact)
         if problem:
             return result(f"{where}: {problem}")
         done += 1
@@ -299,15 +316,21 @@ def replay(trace: Trace, progress: Callable[[int, int], None] | None = None) -> 
     return result()
 
 
-def apply_decision(sim: Simulator, decision: int) -> str:
+def pass_livelock(sim: Simulator, trace: Trace) -> None:
+    """A trace that stepped on past a livelock does so again here."""
+    if trace.past_verdict and sim.verdict is not None and sim.verdict.kind == "livelock":
+        sim.step_past_verdict()
+
+
+def apply_decision(sim: Simulator, decision: int, exact: bool = False) -> str:
     """Take one recorded decision; a non-empty return says why it cannot be taken."""
     pick = sim.next_tid()
     problem = decision_problem(sim, decision, pick)
     if not problem:
         if decision == CLOCK or decision == pick:
-            sim.step()
+            sim.step(exact=exact)
         else:
-            sim.step(decision)
+            sim.step(decision, exact=exact)
     return problem
 
 
@@ -329,19 +352,28 @@ def _thread_name(sim: Simulator, tid: int) -> str:
     return f"thread {tid} ({name})"
 
 
-def timeline_from_trace(trace: Trace, **timeline_options) -> Timeline:
+def timeline_from_trace(trace: Trace, sim: Simulator | None = None, **timeline_options) -> Timeline:
     """`ztui launch --trace FILE`: a Timeline standing at the trace's end, ready to go back.
 
-    Raises TraceError if a decision cannot be taken.  The hashes are not
-    checked here; replay() (`ztui replay`) does that.
+    ``sim`` is a fresh Simulator of the trace's scenario and seed to follow
+    it with (the TUI's records a history); by default one is made.  Raises
+    TraceError if a decision cannot be taken.  The hashes are not checked
+    here; replay() (`ztui replay`) does that.
     """
-    timeline = Timeline(Simulator.from_scenario(trace.scenario, trace.seed), **timeline_options)
+    sim = sim or Simulator.from_scenario(trace.scenario, trace.seed)
+    timeline = Timeline(sim, **timeline_options)
     for done, decision in enumerate(trace.decisions()):
         sim = timeline.sim
-        problem = decision_problem(sim, decision, sim.next_tid())
+        pass_livelock(sim, trace)
+        pick = sim.next_tid()
+        problem = decision_problem(sim, decision, pick)
         if problem:
             raise TraceError(f"decision {done + 1} (step {sim.step_count + 1}): {problem}")
-        timeline.follow(None if decision == CLOCK else decision)
+        tid = None if decision == CLOCK else decision
+        if trace.exact:
+            timeline.step(None if tid == pick else tid)
+        else:
+            timeline.follow(tid)
     return timeline
 
 
@@ -389,6 +421,9 @@ def _to_document(trace: Trace) -> dict:
             "hash": trace.end_hash,
             "verdict": trace.verdict,
         },
+        **({"stepping": "exact"} if trace.exact else {}),
+        **({"breakpoints": list(trace.breakpoints)} if trace.breakpoints else {}),
+        **({"past_verdict": True} if trace.past_verdict else {}),
     }
 
 
@@ -465,6 +500,17 @@ def _from_document(doc: object) -> Trace:
     end_hash = _field(end, "hash", str, "end.hash")
     if not _is_hex(end_hash):
         raise TraceError('"end.hash" must be a hex digest')
+    stepping = doc.get("stepping", "batched")
+    if stepping not in ("batched", "exact"):
+        raise TraceError(f'"stepping" is {json.dumps(stepping)[:40]}; expected "batched" or "exact"')
+    breakpoints = doc.get("breakpoints", [])
+    if not (isinstance(breakpoints, list) and len(breakpoints) <= MAX_BREAKPOINTS
+            and all(isinstance(b, str) and len(b) <= MAX_BREAKPOINT_CHARS for b in breakpoints)):
+        raise TraceError(f'"breakpoints" must be a list of at most {MAX_BREAKPOINTS} strings'
+                         f" of at most {MAX_BREAKPOINT_CHARS} characters")
+    past_verdict = doc.get("past_verdict", False)
+    if not isinstance(past_verdict, bool):
+        raise TraceError('"past_verdict" must be true or false')
     return Trace(
         scenario=scenario,
         seed=_field(doc, "seed", int),
@@ -477,6 +523,9 @@ def _from_document(doc: object) -> Trace:
         verdict=verdict,
         source_path=None if source is None else source["path"],
         source_sha256=None if source is None else source.get("sha256"),
+        exact=stepping == "exact",
+        breakpoints=tuple(breakpoints),
+        past_verdict=past_verdict,
     )
 
 

@@ -1,7 +1,8 @@
 """Simulator: the public face of the core (see docs/architecture.md).
 
 It owns one Kernel (the whole state) plus observer data that is not
-state: the event log and the free+cache history.
+state: the event log, the free+cache history and, when asked for
+(record_history()), the step-indexed history the TUI draws.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from . import (  # noqa: F401  (register kernel functions)
 from .boot import boot
 from .copying import clone_kernel, encode, state_digest
 from .frames import CONT, HANDLERS
+from .history import DEFAULT_CAPACITY, HistoryView, StepHistory
 from .invariants import assert_invariants
 from .kern_synch import (
     RUN,
@@ -68,6 +70,8 @@ class Simulator:
         self.hazards: list[HazardView] = []  # the closest approaches so far (hazard_report.KEEP)
         self.hazard_count = 0
         self.history: list[tuple[int, int]] = [(0, kernel.free + kernel.cache)]
+        self.step_history: StepHistory | None = None
+        self.passed_verdict: VerdictView | None = None  # a livelock the user chose to step past
         self._verdict: VerdictView | None = None
 
     @classmethod
@@ -118,6 +122,9 @@ class Simulator:
             return None
         return self._pick(ready, advance=False).tid
 
+    def history_view(self) -> HistoryView | None:
+        return None if self.step_history is None else self.step_history.view()
+
     def snapshot(self, events: int = 200) -> Snapshot:
         tail = tuple(self.events)[-events:] if events else ()
         return build_snapshot(self, tail)
@@ -147,7 +154,43 @@ class Simulator:
         twin.hazards, twin.hazard_count = list(self.hazards), self.hazard_count
         twin.history = list(self.history)
         twin._verdict = self._verdict
+        twin.passed_verdict = self.passed_verdict
+        if self.step_history is not None:  # shared, not copied: a clone's past is the same run
+            twin._use_history(self.step_history)
         return twin
+
+    def step_past_verdict(self) -> None:
+        """Let the run go on after a livelock, to watch it spin; later livelocks are not verdicts.
+
+        A deadlock, a recursion or the end of the run (ok) leaves nothing to
+        step: only a livelock can be passed.  The verdict stays known as
+        ``passed_verdict``.
+        """
+        if self._verdict is None or self._verdict.kind != "livelock":
+            raise ValueError("only a livelock can be stepped past")
+        self.passed_verdict = self._verdict
+        self._verdict = None
+        self.k.verdict = Verdict.NONE
+
+    def record_history(self, capacity: int = DEFAULT_CAPACITY) -> StepHistory:
+        """Turn on the step-indexed history (see ztui.core.history); clones share it.
+
+        Off by default: with it on, every step call also checks whether a
+        sample is due, which the headless paths should not pay for.
+        """
+        if self.step_history is None:
+            self._use_history(StepHistory(self.k, capacity))
+        return self.step_history
+
+    def _use_history(self, history: StepHistory) -> None:
+        self.step_history = history
+        self._end_step = self._end_step_recorded  # an instance attribute: the class's path stays as it was
+
+    def _end_step_recorded(self, clock: bool = False) -> bool:
+        Simulator._end_step(self, clock)
+        if self.k.step >= self.step_history.next_at:
+            self.step_history.sample(self.k)
+        return True
 
     # --- stepping ------------------------------------------------------------
 
@@ -319,6 +362,8 @@ class Simulator:
                 k.verdict = Verdict.OK
             else:
                 k.verdict = check_stuck(k)
+                if k.verdict is Verdict.LIVELOCK and self.passed_verdict is not None:
+                    k.verdict = Verdict.NONE  # the user is watching this livelock on purpose
                 if not k.verdict and (k.step >= self.max_steps or k.tick >= self.max_ticks):
                     k.verdict = Verdict.LIMIT
             if not k.verdict:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import attrs
 
+from .history import HistoryView
+
 
 @attrs.frozen
 class EventView:
@@ -131,6 +133,23 @@ class VerdictView:
 
 
 @attrs.frozen
+class WorkloadView:
+    """How much of the processes' work is done: what a run's progress is measured against."""
+
+    phases_done: int
+    phases_total: int
+    pages_done: int  # pages handled in phases with a page count (alloc, read, churn, touch, free)
+    pages_total: int  # their pages; unbounded churn is left out
+
+    @property
+    def fraction(self) -> float:
+        """0..1: pages done if the phases have page counts, else phases done."""
+        if self.pages_total:
+            return min(self.pages_done / self.pages_total, 1.0)
+        return self.phases_done / self.phases_total if self.phases_total else 1.0
+
+
+@attrs.frozen
 class Snapshot:
     scenario: str
     seed: int
@@ -148,6 +167,9 @@ class Snapshot:
     history: tuple[tuple[int, int], ...]  # (tick, free+cache) samples, oldest first
     verdict: VerdictView | None
     counters: dict = attrs.field(factory=dict)  # whole-run event counts: {"oom-kill": n, "swap-full": n}
+    workload: WorkloadView | None = None
+    step_history: HistoryView | None = None  # when the simulator records one (Simulator.record_history)
+    passed_verdict: VerdictView | None = None  # a livelock the user stepped past (Simulator.step_past_verdict)
 
     @property
     def sim_time_s(self) -> float:

@@ -16,6 +16,7 @@ from .snapshot import (
     SlabView,
     Snapshot,
     ThreadView,
+    WorkloadView,
 )
 from .state import RUN, Kernel, Thread
 from .vm_pageout import STATE_NAMES
@@ -226,7 +227,31 @@ def build_snapshot(sim: Simulator, events: tuple[EventView, ...]) -> Snapshot:
         history=tuple(sim.history),
         verdict=sim.verdict,
         counters={"oom-kill": k.oom_kills, "swap-full": k.swap_full_events, "packets-dropped": k.intr_dropped},
+        workload=workload_view(k),
+        step_history=sim.history_view(),
+        passed_verdict=sim.passed_verdict,
     )
+
+
+def workload_view(k: Kernel) -> WorkloadView:
+    """Phases and pages the processes have done; a finished (or killed) process counts as done."""
+    phases_done = phases_total = pages_done = pages_total = 0
+    for t in k.threads:
+        if t.kind != "proc":
+            continue
+        phases = k.cfg.procs[t.pid - FIRST_PID].phases
+        counted = [p.pages for p in phases if p.pages >= 0]
+        phases_total += len(phases)
+        pages_total += sum(counted)
+        if t.finished or t.phase >= len(phases):
+            phases_done += len(phases)
+            pages_done += sum(counted)
+            continue
+        phases_done += t.phase
+        pages_done += sum(p.pages for p in phases[: t.phase] if p.pages >= 0)
+        if phases[t.phase].pages >= 0:
+            pages_done += min(t.done, phases[t.phase].pages)
+    return WorkloadView(phases_done, phases_total, pages_done, pages_total)
 
 
 def cushion(k: Kernel, cpu: int) -> int:
@@ -239,3 +264,27 @@ def cushion(k: Kernel, cpu: int) -> int:
             if f.fn == "kmem_slab_alloc" and f.pc >= 2:
                 outstanding += f.count
     return k.gd_vme_base[cpu] - k.gd_vme_avail[cpu] - outstanding
+
+
+# Conditions on the live state for the TUI's breakpoints: cheap enough to ask after every step.
+def free_cache(k: Kernel) -> int:
+    return k.free + k.cache
+
+
+def in_function(k: Kernel, tid: int | None, function: str) -> bool:
+    """Thread ``tid`` (None: any thread) has ``function`` on its stack."""
+    threads = k.threads if tid is None else (k.threads[tid],)
+    return any(f.fn == function for t in threads for f in t.frames)
+
+
+def sleeps_on(k: Kernel, tid: int | None, channel: str) -> bool:
+    """Thread ``tid`` (None: any thread) sleeps with ``channel`` as its wmesg or wchan."""
+    threads = k.threads if tid is None else (k.threads[tid],)
+    return any(t.state != RUN and channel in (t.wmesg, t.wchan) for t in threads)
+
+
+def unit_of_work(k: Kernel, tid: int) -> tuple[bool, int, int]:
+    """(runnable, call depth, phase) of thread ``tid``: what "until it blocks or finishes a unit
+    of work" watches (the TUI's scheduler mode)."""
+    t = k.threads[tid]
+    return t.state == RUN, len(t.frames), t.phase

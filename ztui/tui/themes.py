@@ -26,6 +26,7 @@ VARIABLE_DEFAULTS = {
     "ztui-wired": "#8a7fbf",
     "ztui-marker": "#9a9a9a",
     "ztui-chain": "#ff5f5f",
+    "ztui-dim": "#9aa4ae",
 }
 
 
