@@ -350,7 +350,7 @@ def test_run_limits_and_seed_from_the_command_line(tmp_path):
     result = invoke("run", str(path), "--json", "--max-steps", "100", "--seed", "9")
     assert result.exit_code == 1  # stopped before the livelock could form
     report = json.loads(result.output)
-    assert report["verdict"] == "ok"
+    assert report["verdict"] == "limit" and report["headline"].startswith("limit: the run stopped at its limit")
     assert 100 <= report["step"] < 1000
     assert report["seed"] == 9
 

@@ -173,8 +173,10 @@ def run(
 ) -> None:
     """Run a scenario headless until its verdict and report why it ended.
 
-    The report gives the verdict (ok, deadlock, livelock or recursion), the
-    step and simulated time, the chain of waits that explains it, the
+    The report gives the verdict (ok, deadlock, livelock, recursion, or limit
+    when the run stopped at its limits first), the step and simulated time,
+    the chain of waits that explains it, how close the pagers came to
+    wedging (the closest approaches and the lowest free+cache), the
     thresholds, the final counters, the allocators and the threads.
     SCENARIO is a path or the name of a bundled scenario.
 
@@ -188,8 +190,8 @@ def run(
     \b
     Examples:
       ztui run scenarios/swapmeta-kmalloc-obj-churn.toml
-      ztui run swapmeta-zalloc-churn --json | jq .verdict
-      ztui run swapmeta-zalloc-churn --json --events 5000 | jq '.events | length'
+      ztui run swapmeta-zalloc-storm --json | jq .verdict
+      ztui run swapmeta-zalloc-storm --json --events 5000 | jq '.events | length'
       ztui run my-test.toml --seed 7 --max-time 30s
       ztui run teach-swapmeta-kmalloc-obj --trace livelock.trace.gz
       ztui run teach-swapmeta-kmalloc-obj --timeline livelock.json    (then open it in ui.perfetto.dev)

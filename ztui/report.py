@@ -22,9 +22,12 @@ VERDICT_STYLES = {
     "deadlock": "bold red",
     "livelock": "bold yellow",
     "recursion": "bold magenta",
+    "limit": "bold cyan",
 }
 # Not in THRESHOLD_NAMES but configuration all the same (sysctl-tunable or fixed at boot).
 CONFIG_NAMES = ("v_page_count", "vm_max_launder", "v_dma_pages")
+HAZARDS_SHOWN = 5  # closest approaches in the human report
+HAZARDS_SHOWN_JSON = 20
 
 
 def expectation_met(snap: Snapshot, scenario: Scenario) -> bool:
@@ -75,8 +78,23 @@ def report_json(snap: Snapshot, scenario: Scenario) -> dict:
             }
             for thread in snap.threads
         ],
+        "hazards": _hazards_json(snap),
         "events": [attrs.asdict(event) for event in snap.events],
         "event_counts": snap.counters,
+    }
+
+
+def _hazards_json(snap: Snapshot) -> dict:
+    """The pagers' allocations only their own work could feed: how many, the closest, the low water, why."""
+    verdict = snap.verdict
+    if verdict is None:
+        return {"count": 0, "closest": [], "low_water": None, "why": ""}
+    closest = [{**attrs.asdict(h), "pages_to_wedge": h.pages_to_wedge} for h in verdict.hazards[:HAZARDS_SHOWN_JSON]]
+    return {
+        "count": verdict.hazard_count,
+        "closest": closest,
+        "low_water": attrs.asdict(verdict.low_water) if verdict.low_water else None,
+        "why": verdict.why,
     }
 
 
@@ -92,6 +110,8 @@ def _allocator_json(view: AllocatorView) -> dict:
 def print_report(snap: Snapshot, scenario: Scenario, console: Console) -> None:
     """The full human report: verdict and why, thresholds, counters, allocators, threads."""
     console.print(_verdict_panel(snap, scenario))
+    if snap.verdict and snap.verdict.hazards:
+        console.print(_hazards_lines(snap))
     console.print(_thresholds_table(snap))
     console.print(_counters_table(snap))
     console.print(_allocators_table(snap))
@@ -129,8 +149,29 @@ def _verdict_panel(snap: Snapshot, scenario: Scenario) -> Panel:
     # The chain arrives formatted: causes marked "<-" under what they explain.
     chain = Text("\n".join("  " + line for line in (snap.verdict.explanation if snap.verdict else ())))
     title = f"{snap.scenario} (seed {snap.seed})"
-    body = Group(head, where, Text(), Text("Why:", style="bold"), chain)
+    parts = [head, where, Text(), Text("Why:", style="bold"), chain]
+    if snap.verdict and snap.verdict.why:
+        parts += [Text(), Text("How close:", style="bold"), Text(snap.verdict.why)]
+    body = Group(*parts)
     return Panel(body, title=title, title_align="left")
+
+
+def _hazards_lines(snap: Snapshot) -> Group:
+    """The closest approaches, one per line: when, who, what, the pages it had to spare."""
+    verdict = snap.verdict
+    shown = verdict.hazards[:HAZARDS_SHOWN]
+    title = f"Closest approaches ({len(shown)} of {verdict.hazard_count} pager allocations only the pagers can feed)"
+    lines = [Text(title, style="italic")]
+    for h in shown:
+        line = Text(f"  {h.tick / snap.hz:7.2f} s  ")
+        line.append(h.thread)
+        line.append(": ")
+        line.append(h.allocation)
+        line.append(f", {h.lowest_margin:,} pages to spare", style="red" if h.lowest_margin < 0 else "")
+        line.append(f" over {h.floor_name} ({h.page_class}); ")
+        line.append(h.outcome)
+        lines.append(line)
+    return Group(*lines)
 
 
 def _thresholds_table(snap: Snapshot) -> Table:

@@ -3,7 +3,8 @@
 import attrs
 
 from ztui.core.boot import boot
-from ztui.core.state import Kernel
+from ztui.core.simulator import Simulator, run_thread
+from ztui.core.state import Kernel, KmallocObjFrame
 from ztui.core.vm_object import queue_add
 from ztui.core.vmstats import compute_thresholds
 from ztui.scenario.model import (
@@ -102,3 +103,27 @@ def queue_pages(k: Kernel, qname: str) -> list[tuple[int, int, int]]:
         _, count, flags = q.runs[oid, start]
         out += [(oid, p, flags) for p in range(start, start + count)]
     return out
+
+
+def pagedaemon_in_kmalloc_obj(free: int, **kw):
+    """A pagedaemon about to allocate a swblock on a machine with ``free`` free pages and no cache."""
+    sim = Simulator.from_scenario(small_scenario(**kw), log=True)
+    k = sim.k
+    k.wired += k.free - free  # keep page conservation: the rest is wired elsewhere
+    k.kernel_wired += k.free - free
+    k.free = free
+    pd = k.threads[0]
+    pd.frames.append(KmallocObjFrame(ktype=0, flags=0x1602))
+    return sim, k, pd
+
+
+def steps(k, t, n):
+    for _ in range(n):
+        if len(t.frames) == 1 or t.state != "R":
+            return
+        run_thread(k, t)
+
+
+def k_free_above_imin(n: int) -> int:
+    """Free pages that leave exactly ``n`` NORMAL|SYSTEM allocations on the 8 MiB test machine."""
+    return boot(small_scenario(), 0).th.v_interrupt_free_min + n

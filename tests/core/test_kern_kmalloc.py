@@ -23,7 +23,7 @@ from ztui.core.state import KmallocObjFrame, PollerFrame
 from ztui.core.vm_page import VM_ALLOC_INTERRUPT, VM_ALLOC_NORMAL, VM_ALLOC_SYSTEM
 from ztui.scenario.model import KmallocObj, Size
 
-from .helpers import small_scenario, with_allocators
+from .helpers import k_free_above_imin, pagedaemon_in_kmalloc_obj, small_scenario, steps, with_allocators
 
 
 @pytest.mark.parametrize(
@@ -67,25 +67,6 @@ def test_kmem_slab_alloc_page_class(flags, req):
     assert slab_page_class(flags) == req
 
 
-def pagedaemon_in_kmalloc_obj(free: int, **kw):
-    """A pagedaemon about to allocate a swblock on a machine with ``free`` free pages and no cache."""
-    sim = Simulator.from_scenario(small_scenario(**kw), log=True)
-    k = sim.k
-    k.wired += k.free - free  # keep page conservation: the rest is wired elsewhere
-    k.kernel_wired += k.free - free
-    k.free = free
-    pd = k.threads[0]
-    pd.frames.append(KmallocObjFrame(ktype=0, flags=0x1602))
-    return sim, k, pd
-
-
-def steps(k, t, n):
-    for _ in range(n):
-        if len(t.frames) == 1 or t.state != "R":
-            return
-        run_thread(k, t)
-
-
 def test_m_waitok_holds_the_pages_it_got_and_waits_for_the_rest():
     """kmem_slab_alloc (1748-1760): on NULL with M_WAITOK, vm_wait and retry the same page; pages kept."""
     sim, k, pd = pagedaemon_in_kmalloc_obj(free=k_free_above_imin(10))
@@ -94,11 +75,6 @@ def test_m_waitok_holds_the_pages_it_got_and_waits_for_the_rest():
     assert slab.fn == "kmem_slab_alloc" and slab.held == 10
     assert pd.wmesg == "VMWait" and pd.wchan == "vm_pageout_pages_needed"
     assert k.free == k.th.v_interrupt_free_min
-
-
-def k_free_above_imin(n: int) -> int:
-    """Free pages that leave exactly ``n`` NORMAL|SYSTEM allocations on the 8 MiB test machine."""
-    return boot(small_scenario(), 0).th.v_interrupt_free_min + n
 
 
 def test_no_hold_and_wait_gives_the_pages_back_and_returns_null():

@@ -4,11 +4,12 @@ import attrs
 
 from ztui.core.boot import boot
 from ztui.core.frames import HANDLERS
-from ztui.core.kern_proc import TOUCH
+from ztui.core.kern_proc import TOUCH, rate_allows
+from ztui.core.state import PhaseCfg
 from ztui.core.simulator import Simulator
 from ztui.core.vm_object import pindex_of
 from ztui.core.vm_page_queues import ACT_INIT, DIRTY, PMAP_REF, REFERENCED, act_count
-from ztui.scenario.model import Size
+from ztui.scenario.model import Rate, Size
 
 from .helpers import put_pages, queue_pages, small_scenario
 
@@ -97,3 +98,37 @@ def test_a_working_set_stays_active_while_the_rest_is_paged_out():
     resident_hot = {p for o, p, _ in queue_pages(k, "active") + queue_pages(k, "inactive") if o == obj.oid and p in hot}
     assert len(resident_hot) == 256, "the newest MiB is all resident"
     assert len(obj.swb) > 0, "older pages went to swap"
+
+
+def test_a_rate_is_kept_while_running_and_not_made_up_after_a_sleep():
+    """rate_allows: page demand is bounded by the CPU time a process gets; a second asleep is not made up."""
+    k = boot(small_scenario(procs=(("hog", (("alloc", 8), ("exit", 0))),)), 0)
+    hog = k.threads[-1]
+    phase = PhaseCfg("alloc", 2048, 10_000, 0)  # 100 pages a tick at hz 100
+    hog.phase_t0, hog.done = k.tick, 0
+    assert rate_allows(k, hog, phase) == 100
+    k.tick += 49
+    hog.done = 4900  # kept up: exactly the average rate
+    assert rate_allows(k, hog, phase) == 100
+    k.tick += 100  # then asleep in vm_wait for a second
+    allowed = rate_allows(k, hog, phase)
+    assert 100 <= allowed <= 201, allowed  # one to two ticks' worth, not a second's
+    hog.done += allowed
+    k.tick += 1
+    assert 100 <= rate_allows(k, hog, phase) <= 201  # and on at its rate, not faster
+    for _ in range(50):  # a process that keeps up is never short of its tick's worth
+        hog.done += rate_allows(k, hog, phase) - 100
+        k.tick += 1
+        assert rate_allows(k, hog, phase) >= 100
+
+
+def test_a_rate_above_what_the_cpu_can_fault_runs_as_unthrottled():
+    """The allowance never runs short for a CPU-bound process: the run is the unthrottled one, step for step."""
+    base = small_scenario(physmem_mib=64, swap_mib=64, procs=(("hog", (("alloc", 96), ("exit", 0))),))
+    per_tick = base.machine.steps_per_tick * 3 // 2  # half again what one CPU can fault in a tick
+    rate = Rate(per_tick * base.machine.hz * 4096)
+    hog = base.process[0]
+    fast = attrs.evolve(base, process=(attrs.evolve(hog, phases=(attrs.evolve(hog.phases[0], rate=rate), hog.phases[1])),))
+    runs = [Simulator.from_scenario(s, log=False) for s in (base, fast)]
+    verdicts = [sim.run() for sim in runs]
+    assert verdicts[0].kind == verdicts[1].kind and runs[0].step_count == runs[1].step_count

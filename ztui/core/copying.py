@@ -19,7 +19,7 @@ from . import state as S
 from .vm_page_queues import PageQueue
 
 # Constant for a whole run (or observer data): shared by clones, left out of encodings.
-SHARED = frozenset({"th", "cfg", "log", "hazlog", "mitigations", "step_cap"})
+SHARED = frozenset({"th", "cfg", "log", "hazlog", "lowwater", "mitigations", "step_cap"})
 STATE_CLASSES = (*S.FRAME_CLASSES, S.Thread, S.VmObject, S.Slab, S.KmallocType, S.Zone, S.IoReq, S.ReadReq, S.Kernel)
 
 
@@ -91,6 +91,7 @@ def clone_kernel(k: S.Kernel) -> S.Kernel:
     new = COPIERS["Kernel"](k)
     new.log = None if k.log is None else []
     new.hazlog = None if k.hazlog is None else []
+    new.lowwater = None if k.lowwater is None else list(k.lowwater)
     return new
 
 

@@ -5,10 +5,11 @@ are seen, without waiting for the deadlock.  The reclaim analogue: every
 time a pageout daemon asks for pages it cannot get unless pages are freed
 (a kmalloc_obj slab from kmem_slab_alloc, a MAP ENTRY refill from
 kmem_alloc3, a zalloc refill), the allocation is an episode with a
-*margin*: free+cache over the floor of its page class, less the pages it
-still needs, at its lowest while it ran.  A margin below zero is a wait
-(the wedge's first step); a margin of m means m + 1 more pages taken
-below v_free_severe by others while it ran would have made it wait.  The
+*margin*: the pages it could still spare, free+cache less the floor of
+its page class (the lowest free+cache a page is had at) less the pages it
+still needs, plus one, at its lowest while it ran.  A margin below zero
+is a wait (the wedge's first step); a margin of m means m + 1 more pages
+taken by others while it ran would have made it wait.  The
 pages others did take below v_free_severe meanwhile are counted by who
 took them.
 
@@ -36,9 +37,9 @@ def floor_of(k: Kernel, t: Thread, req: int) -> tuple[str, int]:
         req |= VM_ALLOC_SYSTEM
     th = k.th
     if req & VM_ALLOC_INTERRUPT:
-        return "0 (VM_ALLOC_INTERRUPT)", 0
+        return "1 (VM_ALLOC_INTERRUPT: any free page)", 1
     if req & VM_ALLOC_SYSTEM:
-        return "v_interrupt_free_min", th.v_interrupt_free_min + 1
+        return "v_interrupt_free_min + 1", th.v_interrupt_free_min + 1
     return "v_free_reserved", th.v_free_reserved
 
 
@@ -49,7 +50,7 @@ def sample(k: Kernel, t: Thread, f, need: int, req: int) -> None:
     if f.t0 < 0:
         f.t0, f.s0 = k.tick, k.step
     _, floor = floor_of(k, t, req)
-    margin = sum(cpu_counts(k)) - floor - need
+    margin = sum(cpu_counts(k)) - floor - need + 1  # the last page is had at free+cache == floor
     if margin < f.low_margin:
         f.low_margin, f.low_need = margin, need
 
@@ -99,9 +100,9 @@ def zone_refill(k: Kernel, t: Thread, got: int, want: int) -> None:
     from .callpath import callpath
 
     free, _ = cpu_counts(k)
-    margin = free + got - 1  # free before the refill took its pages, less the one page that suffices
+    margin = free + got - 1  # free before the refill took its pages, over the floor of 1, for the one page needed
     k.hazlog.append(
         (callpath(t, k), k.step, k.tick, k.step, k.tick, "zalloc(SWAPMETA) refill (one page suffices)", 1,
-         VM_ALLOC_SYSTEM | VM_ALLOC_INTERRUPT | VM_ALLOC_NORMAL, "0 (VM_ALLOC_INTERRUPT)", 0, margin, 1, (),
+         VM_ALLOC_SYSTEM | VM_ALLOC_INTERRUPT | VM_ALLOC_NORMAL, "1 (VM_ALLOC_INTERRUPT: any free page)", 1, margin, 1, (),
          "completed" if got else "zfreemin stock" if margin >= 0 else "NULL", t.name)
     )

@@ -6,7 +6,7 @@ from .callpath import callpath
 from .hazard import EPISODES, PAGERS, floor_of
 from .kern_kmalloc import KMALLOC_SLAB_PAGES
 from .kern_slaballoc import slab_page_class
-from .snapshot import HazardView, VerdictView
+from .snapshot import HazardView, LowWaterView, VerdictView
 from .state import Kernel, KmemAlloc3Frame, SlabAllocFrame
 from .vm_page import VM_ALLOC_NORMAL, class_name
 
@@ -59,31 +59,45 @@ def taken_text(h: HazardView) -> str:
     return f"meanwhile others took pages below v_free_severe: {parts}"
 
 
-def why(k: Kernel, view: VerdictView, hazards: tuple[HazardView, ...], count: int) -> str:
+def why(k: Kernel, view: VerdictView, hazards: tuple[HazardView, ...], count: int, low: LowWaterView | None) -> str:
     """One paragraph in kernel terms."""
-    th = k.th
     if view.kind in ("livelock", "deadlock"):
-        waiting = [h for h in hazards if h.lowest_margin < 0 and h.outcome.startswith("open")]
-        if waiting:
-            h = waiting[0]
-            have = h.lowest_margin + h.floor + h.pages_needed_then
-            return (
-                f"Why it wedged: {h.thread} is in {h.allocation}, page class {h.page_class}. Each page needs"
-                f" free+cache of at least {h.floor} ({h.floor_name}), so the {h.pages_needed_then} pages it still"
-                f" needs take free+cache {h.floor + h.pages_needed_then - 1} or more; it found {have},"
-                f" {-h.lowest_margin} short. Only the pagers make free pages out of dirty ones, and they are the"
-                f" ones waiting. {taken_text(h).capitalize()}."
-            )
-        return ""
+        return _why_wedged(hazards)
     if k.swapmeta_kind == "zalloc":
-        closest = next((h for h in hazards if h.allocation.startswith("zalloc")), None)
-        refills = f"; of {count} refills by the pagers the closest found free at {closest.lowest_margin + 1}" if closest else ""
-        return (
-            "Why there is no SWAPMETA hazard: swblocks come from zalloc's ZONE_INTERRUPT zone, whose KVA"
-            " swap_pager_swap_init reserved at boot; a refill maps pages taken with VM_ALLOC_INTERRUPT, which"
-            " may take the last free page, one page gives 12 swblocks, and the zfreemin stock covers a refill"
-            f" that gets none{refills}."
-        )
+        return _why_zalloc(hazards, count) + low_water_text(k, low)
+    return _why_kmalloc_obj(k, hazards) + low_water_text(k, low)
+
+
+def _why_wedged(hazards: tuple[HazardView, ...]) -> str:
+    """The allocation the pagers wait in (or, if they gave up, the latest that fell short)."""
+    short = [h for h in hazards if h.lowest_margin < 0]
+    if not short:
+        return ""
+    waiting = [h for h in short if h.outcome.startswith("open")]
+    h = waiting[0] if waiting else max(short, key=lambda h: h.end_step)
+    have = h.lowest_margin + h.floor + h.pages_needed_then - 1
+    where = f"is in {h.allocation}" if waiting else f"last tried {h.allocation} and {h.outcome}"
+    return (
+        f"Why it wedged: {h.thread} {where}, page class {h.page_class}. Each page needs"
+        f" free+cache of at least {h.floor} ({h.floor_name}), so the {h.pages_needed_then} pages it still"
+        f" needed take free+cache {h.floor + h.pages_needed_then - 1} or more; it found {have},"
+        f" {-h.lowest_margin} short. Only the pagers make free pages out of dirty ones, and they are the"
+        f" ones waiting. {taken_text(h).capitalize()}."
+    )
+
+
+def _why_zalloc(hazards: tuple[HazardView, ...], count: int) -> str:
+    closest = next((h for h in hazards if h.allocation.startswith("zalloc")), None)
+    refills = f"; of {count} refills by the pagers the closest found free at {closest.lowest_margin + 1}" if closest else ""
+    return (
+        "Why there is no SWAPMETA hazard: swblocks come from zalloc's ZONE_INTERRUPT zone, whose KVA"
+        " swap_pager_swap_init reserved at boot; a refill maps pages taken with VM_ALLOC_INTERRUPT, which"
+        " may take the last free page, one page gives 12 swblocks, and the zfreemin stock covers a refill"
+        f" that gets none{refills}."
+    )
+
+
+def _why_kmalloc_obj(k: Kernel, hazards: tuple[HazardView, ...]) -> str:
     slab = [h for h in hazards if "slab" in h.allocation]
     ty = k.ktypes.get("SWAPMETA")
     if not slab:
@@ -96,10 +110,39 @@ def why(k: Kernel, view: VerdictView, hazards: tuple[HazardView, ...], count: in
     h = slab[0]
     return (
         f"Why it survived: the pagers assembled {ty.slabs_allocated if ty else len(slab)} slabs with"
-        f" kmem_slab_alloc. At the closest approach ({h.thread}, step {h.step}, {seconds(k, h.tick)}),"
-        f" free+cache stood {h.lowest_margin} pages above what the last {h.pages_needed_then} pages of the 32-page"
-        f" slab needed ({h.page_class} stops at {h.floor_name} {th.v_interrupt_free_min}). A wedge needs"
-        f" {h.pages_to_wedge} more pages taken below v_free_severe ({th.v_free_severe}) by SYSTEM-class consumers"
-        f" (buffer-cache reads, kmalloc M_NOWAIT) while a slab is assembled; user faults stop at v_free_severe"
-        f" and cannot do it. {taken_text(h).capitalize()}."
+        f" kmem_slab_alloc. The closest ({h.thread}, from step {h.step}, {seconds(k, h.tick)}) had"
+        f" {h.lowest_margin} pages to spare when it still needed {h.pages_needed_then} of its 32 ({h.page_class}"
+        f" pages are had while free+cache >= {h.floor_name}, {h.floor}): {h.pages_to_wedge} more taken by"
+        f" others while it was assembled would have made it wait. {taken_text(h).capitalize()}."
     )
+
+
+def low_water_text(k: Kernel, low: LowWaterView | None) -> str:
+    """Where free+cache bottomed out, how it got below v_free_severe, and what a slab begun then would have met."""
+    th = k.th
+    if low is None:
+        return f" Free+cache never fell below v_free_min ({th.v_free_min})."
+    text = f" Free+cache fell lowest to {low.pages} pages at {seconds(k, low.tick)} (step {low.step})"
+    if low.during is not None:
+        h = low.during
+        return text + f", while {h.thread} was in {h.allocation} (its margin then at most {h.lowest_margin})."
+    if low.pages < th.v_free_severe:
+        if k.ncpus > 1:
+            text += (
+                f": user faults stop at v_free_severe ({th.v_free_severe}) only as their CPU's vmstats copy sees it,"
+                f" and on {k.ncpus} CPUs each copy lags the others' allocations until hardclock rolls them up"
+            )
+        else:
+            text += ", below v_free_severe: SYSTEM-class takers (buffer-cache reads, kmalloc M_NOWAIT) went on"
+    if k.swapmeta_kind == "zalloc":
+        return text + "; a zalloc refill needs only one free page."
+    gettable = max(0, low.pages - th.v_interrupt_free_min)
+    text += "; no pager was assembling a slab at that moment"
+    if gettable < KMALLOC_SLAB_PAGES:
+        return text + (
+            f". A SWAPMETA slab begun then, with gd_kmslab empty, would have got {gettable} of its 32 pages"
+            f" (a pager's pages are had while free+cache > v_interrupt_free_min, {th.v_interrupt_free_min})"
+            " and waited in vm_wait for the rest, the pager stopped until a process freed memory: in"
+            " swapmeta-kmalloc-obj-storm none does, and both pagers livelock."
+        )
+    return text + "."

@@ -154,10 +154,24 @@ def mmap_done(k: Kernel, t: Thread, f: UserFrame) -> int:
 
 
 def rate_allows(k: Kernel, t: Thread, ph: PhaseCfg) -> int:
-    """Pages the phase's rate allows by the end of this tick, beyond those done."""
+    """Pages the phase's rate allows by the end of this tick, beyond those done.
+
+    A process that fell behind (it slept in vm_wait or on a read) goes on at
+    its rate; it does not catch up.  A compiler's or a browser's page demand
+    is bounded by the CPU time it gets, and time asleep is not made up: the
+    backlog beyond two ticks' worth is forgiven by moving the phase's start
+    (the allowance then covers one to two ticks).  A rate above what the CPU
+    can fault is the same as none.
+    """
     if ph.rate <= 0:
         return 1 << 30
-    return ph.rate * (k.tick - t.phase_t0 + 1) // k.hz - t.done
+    allowed = ph.rate * (k.tick - t.phase_t0 + 1) // k.hz - t.done
+    per_tick = max(1, ph.rate // k.hz)
+    if allowed > 2 * per_tick:
+        behind = -(-(t.done + per_tick) * k.hz // ph.rate)  # ticks whose allowance covers done + one tick
+        t.phase_t0 = k.tick + 1 - behind
+        allowed = ph.rate * (k.tick - t.phase_t0 + 1) // k.hz - t.done  # one to two ticks' worth
+    return allowed
 
 
 def wait_for_rate(k: Kernel, t: Thread, ph: PhaseCfg) -> int:

@@ -1,8 +1,8 @@
 """Simulator: the public face of the core (see docs/architecture.md).
 
 It owns one Kernel (the whole state) plus observer data that is not
-state: the event log, the free+cache history and, when asked for
-(record_history()), the step-indexed history the TUI draws.
+state: the event log, the hazard episodes, the run's low-water mark and,
+when asked for (record_history()), the step-indexed history the TUI draws.
 """
 
 from __future__ import annotations
@@ -45,14 +45,13 @@ from .kern_synch import (
 )
 from .explain import explain
 from .hazard_report import hazard_view, keep_closest, open_episodes, why
-from .snapshot import EventView, HazardView, Snapshot, VerdictView
+from .snapshot import EventView, HazardView, LowWaterView, Snapshot, VerdictView
 from .state import Kernel, Thread, Verdict
 from .verdict import check_stuck, workload_complete
 from .vmstats import hardclock_rollup
 from .views import build_snapshot
 
 EVENT_LOG_MAX = 5000
-HISTORY_MAX = 4096
 
 
 class Simulator:
@@ -69,7 +68,7 @@ class Simulator:
         self.events: deque[EventView] = deque(maxlen=EVENT_LOG_MAX)
         self.hazards: list[HazardView] = []  # the closest approaches so far (hazard_report.KEEP)
         self.hazard_count = 0
-        self.history: list[tuple[int, int]] = [(0, kernel.free + kernel.cache)]
+        self.low_cover: HazardView | None = None  # the episode that spanned the low-water step, if any
         self.step_history: StepHistory | None = None
         self.passed_verdict: VerdictView | None = None  # a livelock the user chose to step past
         self._verdict: VerdictView | None = None
@@ -81,7 +80,7 @@ class Simulator:
         seed = scenario.run.seed if seed is None else seed
         k = boot(scenario, seed)
         if not log:
-            k.log = k.hazlog = None
+            k.log = k.hazlog = k.lowwater = None
         sim = cls(scenario, k, seed, check_every)
         if check_every:
             assert_invariants(k)
@@ -151,8 +150,7 @@ class Simulator:
     def clone(self) -> Simulator:
         twin = Simulator(self.scenario, clone_kernel(self.k), self.seed, self.check_every)
         twin.events = deque(self.events, maxlen=EVENT_LOG_MAX)
-        twin.hazards, twin.hazard_count = list(self.hazards), self.hazard_count
-        twin.history = list(self.history)
+        twin.hazards, twin.hazard_count, twin.low_cover = list(self.hazards), self.hazard_count, self.low_cover
         twin._verdict = self._verdict
         twin.passed_verdict = self.passed_verdict
         if self.step_history is not None:  # shared, not copied: a clone's past is the same run
@@ -319,7 +317,6 @@ class Simulator:
         if k.cfg.kobjs:
             kern_kmalloc.kobj_expire(k)
         fire_timeouts(k)
-        self._record_history()
 
     def _complete_io(self) -> None:
         """biodone for every write and read whose time has come, in interrupt context."""
@@ -333,14 +330,6 @@ class Simulator:
             wakeup(k, io_channel(k.reads.pop(0).tid))
         k.curcpu, k.actor = saved
 
-    def _record_history(self) -> None:
-        k = self.k
-        h = self.history
-        if h[-1][0] != k.tick:
-            h.append((k.tick, k.free + k.cache))
-            if len(h) > HISTORY_MAX:
-                del h[: HISTORY_MAX // 2 : 2]  # thin the older half
-
     def _drain_log(self) -> None:
         k = self.k
         names = k.threads
@@ -352,8 +341,28 @@ class Simulator:
     def _drain_hazards(self) -> None:
         k = self.k
         self.hazard_count += len(k.hazlog)
-        self.hazards = keep_closest(self.hazards, [hazard_view(r) for r in k.hazlog])
+        new = [hazard_view(r) for r in k.hazlog]
+        self.hazards = keep_closest(self.hazards, new)
+        self._cover_low_water(new)
         k.hazlog.clear()
+
+    def _cover_low_water(self, episodes: list[HazardView]) -> None:
+        """Remember the closest of the episodes that spanned the low-water step (a newer low forgets it)."""
+        low = self.k.lowwater
+        if low is None:
+            return
+        cover = self.low_cover if self.low_cover and self.low_cover.step <= low[2] <= self.low_cover.end_step else None
+        for h in episodes:
+            if h.step <= low[2] <= h.end_step and (cover is None or h.lowest_margin < cover.lowest_margin):
+                cover = h
+        self.low_cover = cover
+
+    def _low_water(self, open_now: list[HazardView]) -> LowWaterView | None:
+        low = self.k.lowwater
+        if low is None or low[0] >= 1 << 62:
+            return None
+        self._cover_low_water(open_now)
+        return LowWaterView(low[0], low[2], low[1], self.low_cover)
 
     def _check_verdict(self) -> None:
         k = self.k
@@ -369,9 +378,15 @@ class Simulator:
             if not k.verdict:
                 return
         view = explain(self, k)
-        hazards = tuple(keep_closest(self.hazards, open_episodes(k)))
+        still_open = open_episodes(k)
+        hazards = tuple(keep_closest(self.hazards, still_open))
+        low_water = self._low_water(still_open)
         self._verdict = attrs.evolve(
-            view, hazards=hazards, hazard_count=self.hazard_count, why=why(k, view, hazards, self.hazard_count)
+            view,
+            hazards=hazards,
+            hazard_count=self.hazard_count + len(still_open),
+            low_water=low_water,
+            why=why(k, view, hazards, self.hazard_count + len(still_open), low_water),
         )
         if k.log is not None:
             self.events.append(EventView(k.step, k.tick, "", "verdict", self._verdict.headline))

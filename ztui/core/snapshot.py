@@ -103,7 +103,7 @@ class HazardView:
     page_class: str  # e.g. "NORMAL|SYSTEM"
     floor_name: str  # e.g. "v_interrupt_free_min"
     floor: int  # pages that had to remain: free+cache must stay at or above it
-    lowest_margin: int  # free+cache - floor - pages still needed, at its lowest; < 0: it had to wait
+    lowest_margin: int  # free+cache - floor - pages still needed + 1, at its lowest; < 0: it had to wait
     pages_needed_then: int
     taken_below_severe: tuple[tuple[str, int], ...]  # (who, pages) others took below v_free_severe meanwhile
     outcome: str  # "completed", "gave up (...)", "open" (still running at the verdict), ...
@@ -112,6 +112,16 @@ class HazardView:
     def pages_to_wedge(self) -> int:
         """Pages others would have had to take, below v_free_severe, for this allocation to wait."""
         return max(0, self.lowest_margin + 1)
+
+
+@attrs.frozen
+class LowWaterView:
+    """The lowest free+cache of the run (counted once below v_free_min), and what the pagers were doing then."""
+
+    pages: int
+    step: int
+    tick: int
+    during: HazardView | None  # the pager allocation running at that step, if any
 
 
 @attrs.frozen
@@ -126,6 +136,7 @@ class VerdictView:
     hazards: tuple[HazardView, ...] = ()  # the closest approaches, closest first
     hazard_count: int = 0  # every hazard episode of the run
     why: str = ""  # one paragraph: why the run survived, or why it wedged
+    low_water: LowWaterView | None = None  # None: free+cache never fell below v_free_min
 
     @property
     def closest(self) -> HazardView | None:
@@ -164,7 +175,6 @@ class Snapshot:
     mapentry: MapEntryView
     threads: tuple[ThreadView, ...]
     events: tuple[EventView, ...]  # the most recent events, oldest first
-    history: tuple[tuple[int, int], ...]  # (tick, free+cache) samples, oldest first
     verdict: VerdictView | None
     counters: dict = attrs.field(factory=dict)  # whole-run event counts: {"oom-kill": n, "swap-full": n}
     workload: WorkloadView | None = None

@@ -454,6 +454,8 @@ class Kernel:
     log: list | None = attrs.field(factory=list, eq=False, repr=False)
     # Observer data too: finished hazard episodes (hazard.py), drained by the Simulator.
     hazlog: list | None = attrs.field(factory=list, eq=False, repr=False)
+    # Observer data too: the lowest free+cache yet, once below v_free_min, as [pages, tick, step].
+    lowwater: list | None = attrs.field(factory=lambda: [1 << 62, 0, 0], eq=False, repr=False)
 
     def page_total(self) -> int:
         """Every page is in exactly one of these places (page conservation)."""

@@ -224,7 +224,6 @@ def build_snapshot(sim: Simulator, events: tuple[EventView, ...]) -> Snapshot:
         ),
         threads=thread_views(sim),
         events=events,
-        history=tuple(sim.history),
         verdict=sim.verdict,
         counters={"oom-kill": k.oom_kills, "swap-full": k.swap_full_events, "packets-dropped": k.intr_dropped},
         workload=workload_view(k),

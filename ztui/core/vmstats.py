@@ -154,6 +154,8 @@ def vmstats_free_add(k, n: int) -> None:
         c = k.curcpu
         k.gd_free[c] += n
         k.gd_adj_free[c] = _pushed(k, k.gd_adj_free[c] + n)
+    if n < 0 and k.lowwater is not None:
+        note_low_water(k)
 
 
 def vmstats_cache_add(k, n: int) -> None:
@@ -162,6 +164,16 @@ def vmstats_cache_add(k, n: int) -> None:
         c = k.curcpu
         k.gd_cache[c] += n
         k.gd_adj_cache[c] = _pushed(k, k.gd_adj_cache[c] + n)
+    if n < 0 and k.lowwater is not None:
+        note_low_water(k)
+
+
+def note_low_water(k) -> None:
+    """Observer: keep the lowest true free+cache of the run once it is below v_free_min."""
+    pages = k.free + k.cache
+    low = k.lowwater
+    if pages < low[0] and pages < k.th.v_free_min:
+        low[0], low[1], low[2] = pages, k.tick, k.step
 
 
 def _pushed(k, adj: int) -> int:
