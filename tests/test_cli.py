@@ -6,6 +6,7 @@ import sys
 import textwrap
 import types
 
+import attrs
 import pytest
 from click.testing import CliRunner
 
@@ -79,6 +80,26 @@ def test_check_good_file(tmp_path):
     result = invoke("check", str(path))
     assert result.exit_code == 0
     assert result.output == f"{path}: OK (physmem 4m, swap 4m, SWAPMETA zalloc, MAP ENTRY zalloc, 1 process)\n"
+
+
+def test_check_says_which_vm_overrides_a_running_kernel_takes_by_sysctl(tmp_path):
+    path = write(tmp_path, "tuned.toml", GOOD + "[vm]\nv_free_min = 80\nvm_max_launder = 64\nv_interrupt_free_min = 20\n")
+    result = invoke("check", str(path))
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()[1:]
+    assert lines == [
+        "  [vm] v_free_min = 80: `sysctl vm.v_free_min=80` on a running kernel",
+        "  [vm] v_interrupt_free_min = 20: a what-if; read-only (vm.stats.vm.v_interrupt_free_min, CTLFLAG_RD,"
+        " vm_meter.c:418), so it needs a kernel change",
+        "  [vm] vm_max_launder = 64: `sysctl vm.max_launder=64` on a running kernel",
+    ]
+
+
+def test_every_vm_override_is_classified():
+    from ztui.scenario.model import Vm
+    from ztui.scenario.sysctls import READ_WRITE, REBUILD
+
+    assert set(attrs.fields_dict(Vm)) == set(READ_WRITE) | set(REBUILD) and not set(READ_WRITE) & set(REBUILD)
 
 
 def test_check_reports_every_problem_in_every_file(tmp_path):

@@ -25,6 +25,7 @@ from ztui.scenario.bundled import bundled_scenarios, resolve_scenario
 from ztui.scenario.errors import InvalidValue, ScenarioError
 from ztui.scenario.load import load_scenario
 from ztui.scenario.model import Scenario
+from ztui.scenario.sysctls import override_notes
 from ztui.scenario.units import format_size, parse_duration, parse_size
 from ztui.robust_cli import robust_command
 from ztui.search_cli import register as register_search_commands
@@ -70,8 +71,10 @@ def check(scenarios: tuple[str, ...]) -> None:
 
     Prints every problem in every file, one line each
     (FILE: key.path: what was found; what is allowed), or one OK line per
-    good file.  Exits 2 if any file has a problem.  A SCENARIO is a path or
-    the name of a bundled scenario.
+    good file, followed by a line per [vm] override saying whether a
+    running kernel takes it by sysctl or it needs a kernel change.  Exits 2
+    if any file has a problem.  A SCENARIO is a path or the name of a
+    bundled scenario.
 
     \b
     Examples:
@@ -88,6 +91,8 @@ def check(scenarios: tuple[str, ...]) -> None:
             click.echo("\n".join(exc.problems))
         else:
             click.echo(f"{path}: OK ({_describe(scenario)})")
+            for note in override_notes(scenario.vm):
+                click.echo(f"  {note}")
     sys.exit(EXIT_BAD_INPUT if bad else EXIT_OK)
 
 
