@@ -130,11 +130,14 @@ def ordering_problems(t: Thresholds) -> list[str]:
 # (kern_clock.c:833-835, vmstats_rollup_cpu in vm_meter.c:595-619) or when
 # a CPU's free or cache delta falls below -1024 while paging is near
 # (vm_page.c:1055-1066).  Every vm_paging_*() predicate and vm_page_alloc's
-# test read the copy (vm_page2.h:79-297, vm_page.c:2587-2593), so on a
-# machine with several CPUs, faults on each can overshoot a threshold by up
-# to ~1024 pages before any of them sees it.  Only v_free_count and
-# v_cache_count are kept per CPU here: they are what the predicates read.
-# With one CPU the copy is always the count itself.
+# test read the copy (vm_page2.h:79-297, vm_page.c:2587-2593).  A CPU sees
+# its own allocations at once and the others' only at its next hardclock
+# (the push at -1024 goes to the global, not to the other copies), so
+# faults on N CPUs overshoot a threshold by what the other N - 1 take
+# within a tick: four CPUs faulting flat out take free+cache from
+# v_paging_start to 0 in one tick (swapmeta-kmalloc-obj-storm).  Only
+# v_free_count and v_cache_count are kept per CPU here: they are what the
+# predicates read.  With one CPU the copy is always the count itself.
 
 PCPU_SYNC = 1024
 
