@@ -199,7 +199,8 @@ def explore_command(
 
 
 def _explore_seeds(scenario: Scenario, seeds: range, jobs: int, trace_dir: Path) -> None:
-    from ztui.explore import SEED_RANGES, VERDICTS, explore_seeds
+    from ztui.explore.runs import VERDICTS
+    from ztui.explore.seeds import SEED_RANGES, explore_seeds
 
     with _progress_bar(f"{scenario.name}: {len(seeds):,} seeds", len(seeds), counts=True) as advance:
         result = explore_seeds(
@@ -233,7 +234,8 @@ def _explore_seeds(scenario: Scenario, seeds: range, jobs: int, trace_dir: Path)
 def _explore_exhaustive(
     scenario: Scenario, max_depth: int, max_preemptions: int | None, max_states: int, trace_file: Path | None
 ) -> None:
-    from ztui.explore import describe_schedule, explore_exhaustive
+    from ztui.explore.exhaustive import explore_exhaustive
+    from ztui.explore.schedule_text import describe_schedule
 
     err = Console(stderr=True)
     if err.is_terminal:
@@ -319,7 +321,8 @@ def sweep_command(
       ztui sweep my.toml --param io.swap_write_latency=1ms,10ms,100ms --format csv > out.csv
       ztui sweep my.toml --param machine.swap=1g,2g --executor dask --address tcp://scheduler:8786
     """
-    from ztui.explore import ParamError, make_executor, parse_param, sweep
+    from ztui.explore.executors import ParamError, make_executor
+    from ztui.explore.sweep import parse_param, sweep
 
     _, loaded = load_or_exit(scenario)
     try:
@@ -363,7 +366,7 @@ def _csv(rows: list[dict]) -> str:
 
 
 def _sweep_table(scenario: Scenario, result) -> Table:
-    from ztui.explore import VERDICTS
+    from ztui.explore.runs import VERDICTS
 
     hz = scenario.machine.hz
     table = Table(title=f"{scenario.name}: sweep ({result.seconds:.1f} s)")
@@ -432,7 +435,8 @@ def _read_trace_or_exit(file: Path):
 
 
 def _with_param(scenario: Scenario, key: str, value: str, option: str) -> Scenario:
-    from ztui.explore import ParamError, override
+    from ztui.explore.executors import ParamError
+    from ztui.explore.sweep import override
 
     try:
         return override(scenario, key, value)

@@ -199,7 +199,7 @@ class ZtuiApp(App[int]):
         try:
             self.session = Session.from_trace(trace)
         except TraceError as error:
-            self.push_screen(ProblemsScreen(Path(trace.source_path or trace.scenario.name), [str(error)]))
+            self.push_screen(ProblemsScreen(Path(trace.source_name or trace.scenario.name), [str(error)]))
             return
         self.scenario_path = self.session.path
         self._generation += 1

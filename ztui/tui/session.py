@@ -52,8 +52,8 @@ class Session:
     def from_trace(cls, trace: Trace) -> Session:
         """The trace's scenario and seed, followed to the trace's end; raises TraceError."""
         timeline = timeline_from_trace(trace)
-        path = Path(trace.source_path) if trace.source_path else default_scenario_path()
-        return cls(path, trace.seed, trace.scenario, timeline)
+        # A trace names no file ztui may open (it is untrusted input): reload starts the default.
+        return cls(default_scenario_path(), trace.seed, trace.scenario, timeline)
 
     @property
     def sim(self) -> Simulator:

@@ -1,0 +1,61 @@
+"""Measuring memory: what an object graph holds (for budgets) and the process's RSS (for ztui bench).
+
+deep_size() walks gc.get_referents from an object and adds sys.getsizeof
+of everything reached, once each; marginal_size() leaves out what another
+object already reaches, which is what keeping one more copy (a clone of a
+simulator) really costs.  Both are estimates: they see what the garbage
+collector sees, and not the allocator's own overhead.
+"""
+
+from __future__ import annotations
+
+import gc
+import resource
+import sys
+
+
+def deep_size(root: object) -> int:
+    """Bytes of every object reachable from ``root``."""
+    return _size_of_unseen(root, set())
+
+
+def marginal_size(copy: object, original: object) -> int:
+    """Bytes reachable from ``copy`` but not from ``original``: the cost of keeping ``copy`` too."""
+    return _size_of_unseen(copy, _reachable_ids(original))
+
+
+def _size_of_unseen(root: object, seen: set[int]) -> int:
+    """Bytes of what ``root`` reaches outside ``seen`` (which it extends)."""
+    stack = [root]
+    total = 0
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, type):  # classes are shared by every instance
+            continue
+        total += sys.getsizeof(obj)
+        stack.extend(gc.get_referents(obj))
+    return total
+
+
+def rss_bytes() -> int:
+    """The process's resident set size now (Linux), or its peak where /proc is missing."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * resource.getpagesize()
+    except OSError:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak if sys.platform == "darwin" else peak * 1024
+
+
+def _reachable_ids(root: object) -> set[int]:
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        obj = stack.pop()
+        if id(obj) not in seen:
+            seen.add(id(obj))
+            stack.extend(gc.get_referents(obj))
+    return seen
