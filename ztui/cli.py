@@ -2,8 +2,9 @@
 
 Exit codes: 0 success (for `run`: the verdict is the expected one, or no
 verdict is expected), 1 the verdict is not the expected one, 2 bad input
-(a problem in a scenario file or on the command line).  Bad input never
-gives a traceback.  Textual is imported only by `ztui launch`.
+(a problem in a scenario file or on the command line, or an output that
+cannot be written), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
+Bad input never gives a traceback.  Textual is imported only by `ztui launch`.
 """
 
 from __future__ import annotations
@@ -14,17 +15,27 @@ from pathlib import Path
 
 import attrs
 import click
-from rich.console import Console
-
 from ztui import __version__
-from ztui.cli_common import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNEXPECTED, load_or_exit
+from ztui.cli_common import (
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    EXIT_UNEXPECTED,
+    GuardedCommand,
+    SizeParam,
+    console,
+    echo_lines,
+    load_or_exit,
+)
+from ztui.input_files import capped_problems
+from ztui.output_files import OutputError, check_output
 from ztui.core.vmstats import PAGE_SIZE, THRESHOLD_NAMES, compute_thresholds
 from ztui.scenario.bundled import bundled_scenarios, resolve_scenario
 from ztui.scenario.errors import InvalidValue, ScenarioError
 from ztui.scenario.load import load_scenario
 from ztui.scenario.model import USEC, Scenario
-from ztui.scenario.units import format_size, parse_duration, parse_size
+from ztui.scenario.units import format_size, parse_duration
 from ztui.search_cli import register as register_search_commands
+from ztui.textsafe import visible
 
 # Steps between progress-bar updates: small enough to redraw a few times a second.
 PROGRESS_CHUNK = 200_000
@@ -32,17 +43,11 @@ PROGRESS_CHUNK = 200_000
 STATS_NAMES = ("v_page_count", "v_interrupt_free_min")
 
 
-class SizeParam(click.ParamType):
-    name = "SIZE"
-
-    def convert(self, value, param, ctx):
-        try:
-            return parse_size(value)
-        except InvalidValue as exc:
-            self.fail(f"{value!r}: {exc}", param, ctx)
+class ZtuiGroup(click.Group):
+    command_class = GuardedCommand
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ZtuiGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ztui")
 def main() -> None:
     """Step through DragonFly BSD's VM under memory pressure and watch the
@@ -80,9 +85,9 @@ def check(scenarios: tuple[str, ...]) -> None:
             scenario = load_scenario(path)
         except ScenarioError as exc:
             bad = True
-            click.echo("\n".join(exc.problems))
+            echo_lines(capped_problems(exc.problems))
         else:
-            click.echo(f"{path}: OK ({_describe(scenario)})")
+            echo_lines([f"{path}: OK ({_describe(scenario)})"])
     sys.exit(EXIT_BAD_INPUT if bad else EXIT_OK)
 
 
@@ -97,8 +102,7 @@ def list_() -> None:
     """
     scenarios = bundled_scenarios()
     width = max((len(name) for name, _, _ in scenarios), default=0)
-    for name, _, summary in scenarios:
-        click.echo(f"{name:<{width}}  {summary}")
+    echo_lines(f"{name:<{width}}  {summary}" for name, _, summary in scenarios)
 
 
 @main.command()
@@ -141,9 +145,10 @@ def vmstats(pages: int | None, physmem: int | None, as_json: bool) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar; one summary line instead of the report.")
 @click.option(
     "--trace",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     help="Also write a replayable trace (see `ztui replay`); .gz compresses it.",
 )
+@click.option("--force", is_flag=True, help="Replace the --trace file if it exists.")
 def run(
     scenario: str,
     seed: int | None,
@@ -152,6 +157,7 @@ def run(
     as_json: bool,
     quiet: bool,
     trace: Path | None,
+    force: bool,
 ) -> None:
     """Run a scenario headless until its verdict and report why it ended.
 
@@ -161,8 +167,12 @@ def run(
     SCENARIO is a path or the name of a bundled scenario.
 
     \b
+    An existing --trace file is replaced only with --force; the trace is
+    written when the run ends (not at all if it is interrupted).
+
+    \b
     Exit codes: 0 the verdict is the one [expect] names (or none is named),
-                1 it is not, 2 bad input.
+                1 it is not, 2 bad input, 130/143 interrupted/terminated.
     \b
     Examples:
       ztui run scenarios/swapmeta-kmalloc-obj-churn.toml
@@ -175,20 +185,22 @@ def run(
 
     path, loaded = load_or_exit(scenario)
     loaded = _with_limits(loaded, seed, max_steps, max_time)
+    if trace is not None:
+        _check_output_or_exit(trace, force, inputs=[path])
     sim = Simulator.from_scenario(loaded, seed=loaded.run.seed)
-    err = Console(stderr=True)
-    _run_to_verdict(sim, loaded, progress=err.is_terminal and not quiet, trace=trace, source=path)
+    progress = console(stderr=True).is_terminal and not quiet
+    _run_to_verdict(sim, loaded, progress=progress, trace=trace, source=path, force=force)
     snap = sim.snapshot()
     if as_json:
         click.echo(json.dumps(report_json(snap, loaded), indent=2))
     elif quiet:
-        Console().print(summary_line(snap, loaded))
+        console().print(summary_line(snap, loaded))
     else:
-        print_report(snap, loaded, Console())
+        print_report(snap, loaded, console())
     sys.exit(EXIT_OK if expectation_met(snap, loaded) else EXIT_UNEXPECTED)
 
 
-@main.command()
+@main.command(cls=click.Command)  # the TUI looks after its terminal and signals itself
 @click.argument("scenario", required=False, metavar="[SCENARIO]")
 @click.option("--seed", type=int, help="PRNG seed; overrides [run] seed.")
 @click.option("--theme", metavar="NAME", help="A TUI theme, e.g. ztui-dark, ztui-light, ztui-amber.")
@@ -234,14 +246,28 @@ def _with_limits(
     return attrs.evolve(scenario, run=attrs.evolve(scenario.run, **changes))
 
 
-def _run_to_verdict(sim, scenario: Scenario, progress: bool, trace: Path | None, source: Path) -> None:
+def _check_output_or_exit(path: Path, force: bool, inputs: list[Path]) -> None:
+    try:
+        check_output(path, force=force, inputs=inputs)
+    except OutputError as exc:
+        echo_lines([f"ztui: {exc}"], err=True)
+        sys.exit(EXIT_BAD_INPUT)
+
+
+def _run_to_verdict(
+    sim, scenario: Scenario, progress: bool, trace: Path | None, source: Path, force: bool
+) -> None:
     """Run to the verdict, recording a trace if asked, with a progress bar if asked."""
     if trace is not None:
-        from ztui.trace import TraceRecorder, write_trace
+        from ztui.trace import TraceError, TraceRecorder, write_trace
 
-        recorder = TraceRecorder(sim, source=source)
-        _advance_to_verdict(sim, scenario, progress, recorder.run)
-        write_trace(recorder.trace(), trace)
+        try:
+            recorder = TraceRecorder(sim, source=source)
+            _advance_to_verdict(sim, scenario, progress, recorder.run)
+            write_trace(recorder.trace(), trace, force=force)
+        except TraceError as exc:
+            echo_lines([f"ztui: {exc}"], err=True)
+            sys.exit(EXIT_BAD_INPUT)
     else:
         _advance_to_verdict(sim, scenario, progress, lambda n: sim.run(max_steps=n))
 
@@ -255,13 +281,13 @@ def _advance_to_verdict(sim, scenario: Scenario, progress: bool, advance) -> Non
 
     limit_s = scenario.run.max_time / USEC
     columns = (
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         TextColumn("{task.completed:.1f}/{task.total:.0f} s simulated, step {task.fields[step]:,}"),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(scenario.name, total=limit_s, step=0)
+    with Progress(*columns, console=console(stderr=True), transient=True) as bar:
+        task = bar.add_task(visible(scenario.name), total=limit_s, step=0)
         while sim.verdict is None:
             advance(PROGRESS_CHUNK)
             bar.update(task, completed=sim.tick / sim.hz, step=sim.step_count)
@@ -328,7 +354,7 @@ def bench(runs: int, with_tui: bool, seconds: float, with_search: bool, as_json:
     if as_json:
         click.echo(json.dumps(figures, indent=2))
     else:
-        print_bench(figures, Console())
+        print_bench(figures, console())
 
 
 register_search_commands(main)

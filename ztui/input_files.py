@@ -197,3 +197,15 @@ def _gunzip(data: bytes, kind: FileKind) -> bytes:
 def _too_big(found: str, kind: FileKind) -> str:
     uncompressed = " uncompressed" if kind.gzip else ""
     return f"{found}; a {kind.noun} is at most {format_size(kind.max_bytes)}{uncompressed}"
+
+
+# Problems shown per file; a file with thousands (a generated keymap, a fuzzer's scenario) is summed up.
+PROBLEMS_SHOWN = 20
+
+
+def capped_problems(problems: list[str], limit: int = PROBLEMS_SHOWN) -> list[str]:
+    """The first ``limit`` problems, then one line saying how many more there are."""
+    if len(problems) <= limit:
+        return problems
+    more = len(problems) - limit
+    return [*problems[:limit], f"... and {more:,} more problem{'s' if more > 1 else ''}"]
