@@ -12,6 +12,10 @@ from __future__ import annotations
 import gc
 import resource
 import sys
+import types
+
+# Shared by every instance, and a way into everything (a module's globals): never walked.
+_NOT_WALKED = (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType)
 
 
 def deep_size(root: object) -> int:
@@ -33,7 +37,7 @@ def _size_of_unseen(root: object, seen: set[int]) -> int:
         if id(obj) in seen:
             continue
         seen.add(id(obj))
-        if isinstance(obj, type):  # classes are shared by every instance
+        if isinstance(obj, _NOT_WALKED):
             continue
         total += sys.getsizeof(obj)
         stack.extend(gc.get_referents(obj))
@@ -57,5 +61,6 @@ def _reachable_ids(root: object) -> set[int]:
         obj = stack.pop()
         if id(obj) not in seen:
             seen.add(id(obj))
-            stack.extend(gc.get_referents(obj))
+            if not isinstance(obj, _NOT_WALKED):
+                stack.extend(gc.get_referents(obj))
     return seen
