@@ -311,8 +311,9 @@ def _describe(scenario: Scenario) -> str:
 @click.option("--tui", "with_tui", is_flag=True, help="Also drive the TUI headless and measure it.")
 @click.option("--seconds", default=5.0, show_default=True, type=click.FloatRange(1, 120), help="Length of the TUI run.")
 @click.option("--search", "with_search", is_flag=True, help="Also measure exhaustive search, seed exploration and time travel.")
+@click.option("--memory", "with_memory", is_flag=True, help="Also measure resident memory of long runs (minutes per run).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
-def bench(runs: int, with_tui: bool, seconds: float, with_search: bool, as_json: bool) -> None:
+def bench(runs: int, with_tui: bool, seconds: float, with_search: bool, with_memory: bool, as_json: bool) -> None:
     """Measure simulator throughput (and, with --tui, the TUI's).
 
     The core figures are simulated kernel steps per second and the wall
@@ -324,6 +325,10 @@ def bench(runs: int, with_tui: bool, seconds: float, with_search: bool, as_json:
     distinct states per second of the exhaustive search on the smallest
     teaching scenario, the wall time of a 10,000-seed exploration with 2
     jobs, and time-travel latency and checkpoint memory at step 1,000,000.
+    With --memory, each in a fresh process: the RSS of a Timeline after
+    40 million steps of a churning machine beside a bare Simulator's, and
+    the RSS of an exhaustive search (every interleaving) when it stops at
+    its default memory budget; about five minutes per run.
 
     \b
     Examples:
@@ -331,6 +336,7 @@ def bench(runs: int, with_tui: bool, seconds: float, with_search: bool, as_json:
       ztui bench --runs 5 --json
       ztui bench --tui --seconds 10
       ztui bench --search
+      ztui bench --memory --runs 1
     """
     from ztui.bench import bench_core, print_bench
 
@@ -351,6 +357,10 @@ def bench(runs: int, with_tui: bool, seconds: float, with_search: bool, as_json:
         figures["exhaustive"] = bench_exhaustive()
         figures["explore_seeds"] = bench_explore_seeds()
         figures["timeline"] = bench_timeline()
+    if with_memory:
+        from ztui.memory_bench import bench_memory
+
+        figures["memory"] = bench_memory(runs)
     if as_json:
         click.echo(json.dumps(figures, indent=2))
     else:

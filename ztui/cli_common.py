@@ -6,7 +6,8 @@ handles its own terminal and signals):
 * Ctrl-C (SIGINT) and SIGTERM stop the command at once: SIGTERM is raised
   as Terminated, a KeyboardInterrupt, so that every ``with`` block and
   ``finally`` on the way out runs (a progress bar gives the cursor back, a
-  pool of workers is terminated, a temporary file is removed); then one
+  pool of workers is terminated, a temporary file is removed); then the
+  cursor is shown (in case the signal came while a bar was starting), one
   line, and exit 130 (SIGINT) or 143 (SIGTERM).
 * When standard output cannot be written (``> /dev/full``), one line on
   stderr and exit 2, not a traceback; a closed pipe (``| head``) exits
@@ -67,6 +68,7 @@ class GuardedCommand(click.Command):
                 sys.stdout.flush()  # a full disk shows here, not in the interpreter's exit
         except KeyboardInterrupt as exc:
             _quiet_signals()
+            _show_cursor()
             terminated = isinstance(exc, Terminated)
             click.echo(f"ztui: {'terminated' if terminated else 'interrupted'}", err=True)
             sys.exit(EXIT_SIGTERM if terminated else EXIT_SIGINT)
@@ -90,6 +92,14 @@ def _quiet_signals() -> None:
     """While exiting, a second signal ends the process at once (with the same meaning) instead of raising."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _show_cursor() -> None:
+    """A progress bar hides the cursor; a signal in the middle of starting one can skip its cleanup."""
+    for stderr in (True, False):
+        terminal = console(stderr=stderr)
+        if terminal.is_terminal:
+            terminal.show_cursor(True)
 
 
 def _stdout_broken() -> bool:

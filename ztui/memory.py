@@ -54,6 +54,19 @@ def rss_bytes() -> int:
         return peak if sys.platform == "darwin" else peak * 1024
 
 
+def peak_rss_bytes() -> int:
+    """The process's peak resident set size (VmHWM: ru_maxrss would keep a forking parent's peak across exec)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
+
+
 def _reachable_ids(root: object) -> set[int]:
     seen: set[int] = set()
     stack = [root]

@@ -5,8 +5,9 @@ per state it has seen.  Both grow without end on a large state space
 (with ``--max-preemptions all`` a small machine grows by some 8 MB a
 second), so the search has a memory budget, 1 GiB by default: its
 estimate is the frontier times the measured cost of one state (a clone's
-marginal size, ztui.memory) plus SEEN_ENTRY_BYTES per state seen.  At the
-budget it stops and says so, like --max-states, rather than spill to disk:
+marginal size, ztui.memory) plus SEEN_ENTRY_BYTES per state seen, times
+ALLOCATOR_OVERHEAD.  At the budget it stops and says so, like
+--max-states, rather than spill to disk:
 a spilled frontier would have to be pickled state by state (a thousand
 times slower than the search itself), and a breadth-first search that has
 filled its budget is usually far from its end anyway.  ``--max-memory``
@@ -31,9 +32,13 @@ from ztui.trace import CLOCK, Trace, trace_of_schedule
 
 DEFAULT_MAX_MEMORY = 1 * GiB
 # A seen-set entry (a dict slot and its 64-bit key) and its parents entry (a
-# tuple of two ints): measured as the RSS growth per distinct state beyond
-# the frontier's (ztui bench --memory), rounded up.
+# tuple of two ints): fitted from the RSS growth per distinct state beyond
+# the frontier's, rounded up.
 SEEN_ENTRY_BYTES = 250
+# What the allocator holds beyond the objects: the RSS grew 1.05 times the
+# estimate when a search stopped at 1 GiB (ztui bench --memory); 1.1 keeps
+# the growth within the budget.
+ALLOCATOR_OVERHEAD = 1.1
 
 
 @attrs.frozen
@@ -143,7 +148,7 @@ def explore_exhaustive(
     started = last_report = time.perf_counter()
 
     def memory() -> int:
-        return len(queue) * state_bytes + len(seen) * SEEN_ENTRY_BYTES
+        return int((len(queue) * state_bytes + len(seen) * SEEN_ENTRY_BYTES) * ALLOCATOR_OVERHEAD)
 
     def progress() -> SearchProgress:
         return SearchProgress(generated, len(seen), len(queue), depth, time.perf_counter() - started, memory())
