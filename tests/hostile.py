@@ -7,7 +7,6 @@ import pty
 import select
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 # Strings a hostile file puts in a name: Rich markup, OSC 8 hyperlink, OSC 0 title, screen clear, C1, bidi.
@@ -15,25 +14,8 @@ MARKUP = ["[/]", "[/bold]", "[bold red]x[/]", "[link=file:///etc/passwd]x"]
 CONTROLS = ["\x1b]8;;file:///etc/passwd\x1b\\x\x1b]8;;\x1b\\", "\x1b]0;pwned\x07", "\x1b[2J", "\x9b2J", "\u202eevil"]
 RAW_ESCAPES = ["\x1b]", "\x1b[2J", "\x9b", "\x07", "\u202e"]  # none may reach a terminal or a pipe
 
-SMALL = """\
-[machine]
-physmem = "8m"
-swap = "8m"
-
-[allocators]
-swapmeta = "kmalloc_obj"
-
-[[process]]
-name = {process}
-phases = [{{op = "alloc", pages = "5m"}}, {{op = "churn", pages = "4m"}}, {{op = "exit"}}]
-
-[[process]]
-name = "builder"
-phases = [{{op = "alloc", pages = "4m"}}, {{op = "exit"}}]
-
-[run]
-livelock_window = "2s"
-"""
+# The search tests' small machine: round-robin survives, running the process until it blocks livelocks.
+SMALL = Path(__file__).parent / "data" / "search-kmalloc-obj.toml"
 
 
 def toml_string(text: str) -> str:
@@ -50,11 +32,11 @@ def toml_string(text: str) -> str:
 
 
 def small_scenario(tmp_path: Path, process: str = "hog", name: str | None = None, file: str = "s.toml") -> Path:
-    text = SMALL.format(process=toml_string(process))
-    if name is not None:
-        text = f"name = {toml_string(name)}\n" + text
+    """SMALL with its process called ``process`` and the scenario ``name`` (None: the file's name)."""
+    text = SMALL.read_text().replace('name = "hog"', f"name = {toml_string(process)}")
+    text = text.replace('name = "search-kmalloc-obj"\n', "" if name is None else f"name = {toml_string(name)}\n")
     path = tmp_path / file
-    path.write_text(textwrap.dedent(text))
+    path.write_text(text)
     return path
 
 

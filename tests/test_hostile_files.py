@@ -101,7 +101,7 @@ def test_a_file_larger_than_its_kind_is_refused_before_it_is_read(tmp_path):
     trace = tmp_path / "big.trace"
     with trace.open("wb") as out:
         out.truncate(TRACE.max_bytes + 1)
-    with pytest.raises(InputError, match="^16777217 bytes; a trace is at most 16m uncompressed$"):
+    with pytest.raises(InputError, match="^8388609 bytes; a trace is at most 8m uncompressed$"):
         read_bytes(trace, TRACE)
 
 
@@ -123,9 +123,9 @@ def test_a_gzip_bomb_stops_at_the_limit(tmp_path, uncompressed):
     )
     out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=120)
     message, peak_mb = out.stdout.splitlines()
-    assert message.endswith("more than 16m uncompressed; a trace is at most 16m uncompressed")
+    assert message.endswith("more than 8m uncompressed; a trace is at most 8m uncompressed")
     assert int(peak_mb) < 120  # the bytes held stop at the limit (about 55 MB in all, with the interpreter)
-    assert_refused(ztui("replay", path), "more than 16m uncompressed")
+    assert_refused(ztui("replay", path), "more than 8m uncompressed")
 
 
 @pytest.mark.parametrize(

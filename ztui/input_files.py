@@ -13,7 +13,7 @@ The limits, per kind of file (README, "Limits"):
 
 =========  =========================================================
 scenario   1 MiB
-trace      16 MiB, uncompressed (gzip is decompressed up to that)
+trace      8 MiB, uncompressed (gzip is decompressed up to that)
 keymap     64 KiB
 theme      64 KiB
 =========  =========================================================
@@ -53,7 +53,9 @@ class FileKind:
 
 
 SCENARIO = FileKind("scenario", "TOML", 1 * MiB)
-TRACE = FileKind("trace", "JSON", 16 * MiB, gzip=True)
+# A trace takes about 120 KiB per million steps (2 GiB machine, random scheduler):
+# 6 MiB at the default limit of 50 M steps.  Parsing JSON takes some 32 times its size.
+TRACE = FileKind("trace", "JSON", 8 * MiB, gzip=True)
 KEYMAP = FileKind("keymap", "TOML", 64 * KiB)
 THEME = FileKind("theme", "TOML", 64 * KiB)
 

@@ -28,7 +28,7 @@ is the tid of the thread that ran, or -1 (CLOCK) for a clock advance.
 ``end.verdict`` is null when the run stopped before a verdict.
 
 A trace is read as hostile input: through ztui.input_files (a regular
-file, at most 16 MiB uncompressed, nesting bounded), and its checksum
+file, at most 8 MiB uncompressed, nesting bounded), and its checksum
 proves nothing (anyone can recompute it), so the embedded scenario is
 judged by exactly the rules a scenario file is (``ztui check``'s, same
 messages).  ``source.path`` is kept only to be shown: ztui never opens a
