@@ -30,7 +30,8 @@ DEEP_TOML = [
 def test_deeply_nested_scenarios_keymaps_and_themes_are_one_problem(tmp_path, text):
     path = tmp_path / "deep.toml"
     path.write_text(text + "\n")
-    assert check_scenario(path) == [f"{path}: arrays or tables nested more than {MAX_NESTING} deep; no ztui file needs that"]
+    too_deep = f"arrays or tables nested more than {MAX_NESTING} deep; no ztui file needs that"
+    assert check_scenario(path) == [f"{path}: {too_deep}"]
     assert_refused(ztui("run", path), "nested more than")
     keymap, problems = load_keymap(path)
     assert keymap == {} and len(problems) == 1 and "nested more than" in problems[0]

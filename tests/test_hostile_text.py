@@ -7,7 +7,6 @@ from hostile import (
     CONTROLS,
     MARKUP,
     assert_no_raw_escapes,
-    assert_refused,
     small_scenario,
     toml_string,
     ztui,
@@ -95,3 +94,18 @@ def test_check_caps_its_problem_list_per_file(tmp_path):
     assert lines[-1] == f"... and {1000 - PROBLEMS_SHOWN} more problems"
     run = ztui("run", path)
     assert run.returncode == 2 and run.stderr.decode().count("\n") == PROBLEMS_SHOWN + 1
+
+
+def test_keymap_and_theme_problems_are_capped(tmp_path):
+    from ztui.tui.keymap import load_keymap
+    from ztui.tui.themes import PROBLEMS_SHOWN as THEME_PROBLEMS, ThemeFileError, load_theme
+
+    keymap = tmp_path / "keymap.toml"
+    keymap.write_text("[keys]\n" + "".join(f"bogus{i} = 1\n" for i in range(3000)))
+    _, problems = load_keymap(keymap)
+    assert len(problems) == PROBLEMS_SHOWN + 1 and problems[-1] == f"... and {3000 - PROBLEMS_SHOWN:,} more problems"
+    theme = tmp_path / "theme.toml"
+    theme.write_text('name = "t"\n[colors]\nprimary = "#123456"\n' + "".join(f"c{i} = 1\n" for i in range(500)))
+    with pytest.raises(ThemeFileError) as error:
+        load_theme(theme)
+    assert str(error.value).count(";") == THEME_PROBLEMS and str(error.value).endswith("more problems")

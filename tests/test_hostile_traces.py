@@ -38,11 +38,23 @@ def edited(tmp_path, doc: dict, edit) -> os.PathLike:
 SAME_RULE = [
     (lambda s: s["machine"].update(hz=0), "[machine]\nhz = 0", "machine.hz: found 0; allowed: 10 to 1000"),
     (lambda s: s["machine"].update(ncpus=0), "[machine]\nncpus = 0", "machine.ncpus: found 0; allowed: 1 to 64"),
-    (lambda s: s["machine"].update(ncpus=10**8), "[machine]\nncpus = 100000000", "machine.ncpus: found 100000000; allowed: 1 to 64"),
+    (
+        lambda s: s["machine"].update(ncpus=10**8),
+        "[machine]\nncpus = 100000000",
+        "machine.ncpus: found 100000000; allowed: 1 to 64",
+    ),
     (lambda s: s["run"].update(quantum=0), "[run]\nquantum = 0", "run.quantum: found 0; must be at least 1"),
-    (lambda s: s["allocators"].update(kmslab_cache=10**9), "[allocators]\nkmslab_cache = 1000000000", "machine: found boot leaves"),
+    (
+        lambda s: s["allocators"].update(kmslab_cache=10**9),
+        "[allocators]\nkmslab_cache = 1000000000",
+        "machine: found boot leaves",
+    ),
     (lambda s: s["process"][0].update(name="\x1b]0;x\x07"), None, "process[0].name: found "),
-    (lambda s: s["process"].extend([s["process"][0]] * 1100), None, "process: found 1,101 processes; at most 1,024"),
+    (
+        lambda s: s["process"].extend([s["process"][0]] * 1100),
+        None,
+        "process: found 1,101 processes; at most 1,024",
+    ),
 ]
 
 
@@ -64,8 +76,11 @@ def _processes() -> str:
 @pytest.mark.parametrize(
     "edit, words",
     [
-        (lambda s: s["machine"].update(physmem=-4096), 'machine.physmem: found -4096; expected a whole number of bytes'),
-        (lambda s: s["io"].update(swap_write_latency=-1), "io.swap_write_latency: found -1; expected a whole number of microseconds"),
+        (lambda s: s["machine"].update(physmem=-4096), "machine.physmem: found -4096; expected a whole number of bytes"),
+        (
+            lambda s: s["io"].update(swap_write_latency=-1),
+            "io.swap_write_latency: found -1; expected a whole number of microseconds",
+        ),
         (lambda s: s["machine"].update(physmem="2g"), 'machine.physmem: found "2g"'),
         (lambda s: s["machine"].pop("physmem"), "a field is missing"),
         (lambda s: s.update(extra=1), "extra: unknown key"),

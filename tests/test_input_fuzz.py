@@ -22,7 +22,11 @@ FIXTURE = [HealthCheck.function_scoped_fixture]
 json_scalars = st.one_of(
     st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=False), st.text(max_size=8)
 )
-json_values = st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=8)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=8,
+)
 
 @functools.cache
 def _document() -> dict:
@@ -88,7 +92,9 @@ def test_any_gzip_like_bytes_are_read_or_refused(tmp_path, tail):
 
 
 toml_keys = st.sampled_from(["keys", "step", "run", "back", "name", "dark", "colors", "variables", "primary", "x"])
-toml_scalars = st.one_of(st.integers(-5, 5), st.booleans(), st.text(max_size=10), st.sampled_from(["#123456", "red", "ctrl+x,y"]))
+toml_scalars = st.one_of(
+    st.integers(-5, 5), st.booleans(), st.text(max_size=10), st.sampled_from(["#123456", "red", "ctrl+x,y"])
+)
 
 
 def toml_value(value) -> str:

@@ -313,7 +313,9 @@ def _describe(scenario: Scenario) -> str:
 @click.option("--search", "with_search", is_flag=True, help="Also measure exhaustive search, seed exploration and time travel.")
 @click.option("--memory", "with_memory", is_flag=True, help="Also measure resident memory of long runs (minutes per run).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
-def bench(runs: int, with_tui: bool, seconds: float, with_search: bool, with_memory: bool, as_json: bool) -> None:
+def bench(
+    runs: int, with_tui: bool, seconds: float, with_search: bool, with_memory: bool, as_json: bool
+) -> None:
     """Measure simulator throughput (and, with --tui, the TUI's).
 
     The core figures are simulated kernel steps per second and the wall

@@ -1,9 +1,10 @@
 """Measuring memory: what an object graph holds (for budgets) and the process's RSS (for ztui bench).
 
-deep_size() walks gc.get_referents from an object and adds sys.getsizeof
-of everything reached, once each; marginal_size() leaves out what another
-object already reaches, which is what keeping one more copy (a clone of a
-simulator) really costs.  Both are estimates: they see what the garbage
+marginal_size() walks gc.get_referents from an object and adds
+sys.getsizeof of everything reached, once each, leaving out what another
+object already reaches: what keeping one more copy (a clone of a
+simulator) really costs, or, against a simulator's constants, what a
+checkpoint holds.  Both are estimates: they see what the garbage
 collector sees, and not the allocator's own overhead.
 """
 
@@ -16,11 +17,6 @@ import types
 
 # Shared by every instance, and a way into everything (a module's globals): never walked.
 _NOT_WALKED = (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType)
-
-
-def deep_size(root: object) -> int:
-    """Bytes of every object reachable from ``root``."""
-    return _size_of_unseen(root, set())
 
 
 def marginal_size(copy: object, original: object) -> int:

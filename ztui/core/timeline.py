@@ -196,7 +196,7 @@ class Timeline:
             self._forget_half_of_the_choices()
 
     def _forget_half_of_the_choices(self) -> None:
-        """At the forced choices' budget: forget the oldest half of the past, or the far half of the future."""
+        """At the forced choices' budget: forget the older half of the past, or the far half of the future."""
         here = self.sim.step_count
         middle = self._forced_steps[len(self._forced_steps) // 2]
         if middle >= here:  # the choices are mostly the recorded future
