@@ -98,3 +98,12 @@ def test_run_on_a_terminal_gives_the_cursor_back_and_leaves_no_partial_trace(tmp
     assert shown > hidden >= 0, bytes(output[-400:])  # the cursor was hidden by the bar, and shown again
     assert b"ztui: terminated" in output and b"Traceback" not in output
     assert list(tmp_path.iterdir()) == []  # the trace is written only at the end: absent, not partial
+
+
+def test_workers_die_with_a_killed_parent(tmp_path):
+    # SIGKILL gives the parent no chance to terminate its pool: the workers must go by themselves.
+    process = start(SEEDS + ["--traces", tmp_path], tmp_path)
+    wait_until(lambda: len(session_processes(process.pid)) >= 3, "started two workers")
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(timeout=EXIT_WITHIN)
+    wait_until(lambda: not session_processes(process.pid), "lost every worker", limit=EXIT_WITHIN)

@@ -51,7 +51,9 @@ def run_tasks(
             on_task(index, runs)
 
     if executor is not None:
-        futures = {executor.submit(run_seeds, scenario, tuple(seeds)): i for i, (scenario, seeds) in enumerate(tasks)}
+        futures = {
+            executor.submit(run_seeds, scenario, tuple(seeds)): index for index, (scenario, seeds) in enumerate(tasks)
+        }
         try:
             for future in as_completed(futures):
                 done(futures[future], future.result())
@@ -63,8 +65,9 @@ def run_tasks(
             done(index, run_seeds(scenario, seeds))
     else:
         # Leaving the with block, normally or by an exception (KeyboardInterrupt), terminates the workers.
+        work = [(index, scenario, tuple(seeds)) for index, (scenario, seeds) in enumerate(tasks)]
         with multiprocessing.Pool(jobs, initializer=_worker_init, initargs=(os.getpid(),)) as pool:
-            for index, runs in pool.imap_unordered(_run_task, [(i, s, tuple(seeds)) for i, (s, seeds) in enumerate(tasks)]):
+            for index, runs in pool.imap_unordered(_run_task, work):
                 done(index, runs)
     return results
 
@@ -75,14 +78,19 @@ def _run_task(task: tuple[int, Scenario, tuple[int | None, ...]]) -> tuple[int, 
 
 
 def _worker_init(parent: int) -> None:
-    """A worker leaves signals to its parent, and dies with it."""
+    """A worker leaves signals to its parent, and dies with it.
+
+    A forked worker inherits its parent's end of the task pipe, so it would
+    never see the pipe close: on Linux it asks to be killed with its parent.
+    (Under forkserver or spawn the worker is not the command's child; its
+    pipes close when the command dies, and it exits then.)
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's "raise Terminated"
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
+    if sys.platform.startswith("linux") and os.getppid() == parent:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
 
 
 class Tally:
