@@ -224,7 +224,7 @@ def explore_command(
         _explore_exhaustive(loaded, max_depth, max_preemptions, max_states, max_memory, trace_file, force)
     else:
         seed_range = range(first_seed, first_seed + seeds)
-        _check_seed_traces_or_exit(trace_dir, loaded, seed_range, force)
+        _check_seed_traces_or_exit(trace_dir, loaded, seed_range, force, inputs=[path])
         _explore_seeds(loaded, seed_range, jobs, trace_dir, force)
 
 
@@ -236,7 +236,9 @@ def _exhaustive_trace_name(scenario: Scenario, verdict: str) -> Path:
     return Path(f"{safe_file_name(scenario.name)}-{verdict}.trace.gz")
 
 
-def _check_seed_traces_or_exit(trace_dir: Path, scenario: Scenario, seeds: range, force: bool) -> None:
+def _check_seed_traces_or_exit(
+    trace_dir: Path, scenario: Scenario, seeds: range, force: bool, inputs: list[Path]
+) -> None:
     """Before the runs: the directory can take the traces, and none of the names they may get is taken.
 
     Which seeds will reach which verdict is not known yet, so every file
@@ -251,7 +253,7 @@ def _check_seed_traces_or_exit(trace_dir: Path, scenario: Scenario, seeds: range
         for name in sorted(os.listdir(trace_dir)):
             match = pattern.fullmatch(name)
             if match and match[1] in VERDICTS and int(match[2]) in seeds:
-                check_output(trace_dir / name, force=force)
+                check_output(trace_dir / name, force=force, inputs=inputs)
     except OutputError as exc:
         _bad_input(str(exc))
 

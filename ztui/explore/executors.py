@@ -4,7 +4,8 @@ The local pool is a multiprocessing.Pool, not a ProcessPoolExecutor: on
 Ctrl-C or SIGTERM it is terminated at once (its workers get SIGTERM and
 are reaped) instead of waiting for the tasks in flight.  Its workers
 ignore SIGINT (the parent decides; a terminal's Ctrl-C reaches the whole
-process group) and, on Linux, are killed if the parent dies.
+process group) and, on Linux, are killed if the parent dies.  The two
+signals are held while the pool forks (see _signals_held).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, as_completed
+from contextlib import contextmanager
 
 from ztui.explore.runs import SeedRun, run_seeds
 from ztui.scenario.model import Scenario
@@ -24,6 +26,7 @@ from ztui.scenario.model import Scenario
 Task = tuple[Scenario, Sequence[int | None]]
 Progress = Callable[[int, int, Counter], None]  # (runs done, runs in all, verdicts so far)
 PR_SET_PDEATHSIG = 1
+INTERRUPTS = {signal.SIGINT, signal.SIGTERM}
 
 
 class ParamError(ValueError):
@@ -64,12 +67,32 @@ def run_tasks(
         for index, (scenario, seeds) in enumerate(tasks):
             done(index, run_seeds(scenario, seeds))
     else:
-        # Leaving the with block, normally or by an exception (KeyboardInterrupt), terminates the workers.
         work = [(index, scenario, tuple(seeds)) for index, (scenario, seeds) in enumerate(tasks)]
-        with multiprocessing.Pool(jobs, initializer=_worker_init, initargs=(os.getpid(),)) as pool:
+        pool = None
+        try:
+            with _signals_held():
+                pool = multiprocessing.Pool(jobs, initializer=_worker_init, initargs=(os.getpid(),))
             for index, runs in pool.imap_unordered(_run_task, work):
                 done(index, runs)
+        finally:  # normally or by an exception (KeyboardInterrupt): the workers are killed and reaped
+            if pool is not None:
+                pool.terminate()
     return results
+
+
+@contextmanager
+def _signals_held():
+    """SIGINT and SIGTERM wait until the pool exists.
+
+    Arriving while the pool forks, the handler's KeyboardInterrupt would be
+    raised inside an at-fork hook, where Python ignores exceptions: the
+    interrupt would be lost and the run go on to the end.
+    """
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, INTERRUPTS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def _run_task(task: tuple[int, Scenario, tuple[int | None, ...]]) -> tuple[int, list[SeedRun]]:
@@ -87,6 +110,7 @@ def _worker_init(parent: int) -> None:
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's "raise Terminated"
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, INTERRUPTS)  # held while the pool forked it
     if sys.platform.startswith("linux") and os.getppid() == parent:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         if os.getppid() != parent:  # the parent died before prctl took effect
