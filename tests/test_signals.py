@@ -27,9 +27,11 @@ def start(args, cwd, **streams):
     return subprocess.Popen([sys.executable, "-m", "ztui", *map(str, args)], cwd=cwd, start_new_session=True, **streams)
 
 
-def wait_until(condition, what: str, limit: float = 60) -> None:
+def wait_until(condition, what: str, limit: float = 60, process=None) -> None:
     deadline = time.monotonic() + limit
     while not condition():
+        if process is not None and process.poll() is not None:
+            raise AssertionError(f"ended ({process.returncode}) before it {what}: {process.communicate()}")
         if time.monotonic() > deadline:
             raise AssertionError(f"never {what}")
         time.sleep(0.05)
@@ -58,7 +60,7 @@ def assert_stopped(process, code: int, word: str) -> None:
 )
 def test_explore_with_two_jobs_stops_and_reaps_its_workers(tmp_path, how, code, word):
     process = start(SEEDS + ["--traces", tmp_path], tmp_path)
-    wait_until(lambda: len(session_processes(process.pid)) >= 3, "started two workers")
+    wait_until(lambda: len(session_processes(process.pid)) >= 3, "started two workers", process=process)
     how(process)
     assert_stopped(process, code, word)
     assert list(tmp_path.iterdir()) == []  # no trace, and no temporary file
@@ -103,7 +105,7 @@ def test_run_on_a_terminal_gives_the_cursor_back_and_leaves_no_partial_trace(tmp
 def test_workers_die_with_a_killed_parent(tmp_path):
     # SIGKILL gives the parent no chance to terminate its pool: the workers must go by themselves.
     process = start(SEEDS + ["--traces", tmp_path], tmp_path)
-    wait_until(lambda: len(session_processes(process.pid)) >= 3, "started two workers")
+    wait_until(lambda: len(session_processes(process.pid)) >= 3, "started two workers", process=process)
     os.kill(process.pid, signal.SIGKILL)
     process.wait(timeout=EXIT_WITHIN)
     wait_until(lambda: not session_processes(process.pid), "lost every worker", limit=EXIT_WITHIN)
