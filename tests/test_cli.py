@@ -277,6 +277,57 @@ def test_run_json_is_one_object_with_the_documented_keys(tmp_path):
     assert report["events"][-1]["subsystem"] == "verdict"
 
 
+@pytest.mark.parametrize("scenario, args, count", [
+    ("teach-swapmeta-zalloc", ["--events", "5"], 5),
+    ("teach-swapmeta-zalloc", ["--events", "0"], 0),
+    ("swapmeta-kmalloc-obj-churn", [], 200),  # the documented default
+    ("swapmeta-kmalloc-obj-churn", ["--events", "5000"], None),  # every event the run logged
+])
+def test_run_json_events_are_capped_as_documented_and_settable(scenario, args, count):
+    from ztui.core.simulator import Simulator
+    from ztui.scenario.load import load_scenario
+
+    result = invoke("run", scenario, "--json", *args)
+    assert result.exit_code == 0
+    events = json.loads(result.output)["events"]
+    if count is None:
+        sim = Simulator.from_scenario(load_scenario(bundled.SCENARIO_DIR / f"{scenario}.toml"))
+        sim.run()
+        count = len(sim.events)
+        assert 200 < count < 5000
+    assert len(events) == count
+
+
+def test_run_json_events_beyond_the_simulator_log_are_refused():
+    result = invoke("run", "teach-swapmeta-zalloc", "--json", "--events", "5001")
+    assert result.exit_code == 2 and "--events" in result.output
+
+
+def test_run_progress_measures_the_workload(tmp_path, monkeypatch):
+    """The bar stands at the share of the workload done; a livelock leaves it short of the end."""
+    from rich.console import Console
+
+    from ztui import cli
+    from ztui.core.simulator import Simulator
+    from ztui.core.views import workload_view
+    from ztui.scenario.load import load_scenario
+
+    bar = tmp_path / "bar.txt"
+    monkeypatch.setattr(cli, "console", lambda stderr=False: Console(file=bar.open("w"), force_terminal=True, width=200))
+    monkeypatch.setattr(cli, "PROGRESS_CHUNK", 500)
+    shown = []
+    work_done = cli._work_done
+    monkeypatch.setattr(cli, "_work_done", lambda sim: shown.append(work_done(sim)) or shown[-1])
+    scenario = load_scenario(bundled.SCENARIO_DIR / "teach-swapmeta-kmalloc-obj.toml")
+    sim = Simulator.from_scenario(scenario)
+    cli._advance_to_verdict(sim, scenario, True, lambda n: sim.run(max_steps=n))
+    end = workload_view(sim.k)
+    assert sim.verdict.kind == "livelock" and 0 < end.fraction < 1
+    assert len(shown) == -(-sim.step_count // 500)  # one update per chunk
+    assert shown[-1] == f"phases {end.phases_done}/{end.phases_total}, pages {end.pages_done:,}/{end.pages_total:,}"
+    assert "% of the workload" in bar.read_text()
+
+
 def test_run_exits_1_when_the_verdict_is_not_the_expected_one(tmp_path):
     path = write(tmp_path, "wedged.toml", WEDGED + '[expect]\nverdict = "ok"\n')
     result = invoke("run", str(path), "--quiet")

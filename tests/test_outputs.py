@@ -50,7 +50,7 @@ def test_a_symlink_is_never_written_through(tmp_path, scenario):
 @pytest.mark.parametrize(
     "output, words",
     [
-        ("/no/such/dir/t.trace", "/no/such/dir: no such directory"),
+        ("/no/such/dir/t.trace", "/no/such/dir: is not a directory (there is no such directory)"),
         ("/dev/full", "device or special file"),
         (".", "is a directory"),
     ],

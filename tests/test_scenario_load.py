@@ -241,7 +241,7 @@ def test_unknown_mitigation_lists_the_choices(tmp_path):
     problem = only_problem(tmp_path, '[allocators]\nmitigations = ["reserved-slab", "magic"]\n' + PROCESS)
     assert problem == (
         'allocators.mitigations[1]: found "magic"; one of "pass-reserve-flags", "reserved-slab", '
-        '"pageout-reserve", "no-hold-and-wait", "slab-kreserve"'
+        '"pageout-reserve", "no-hold-and-wait", "slab-kreserve", "nowait-reserve"'
     )
 
 
@@ -253,7 +253,7 @@ def test_repeated_mitigation(tmp_path):
 def test_unknown_verdict_and_event(tmp_path):
     problems = problems_of(tmp_path, '[expect]\nverdict = "deadlok"\nevents = ["oom-kil"]\n' + PROCESS)
     assert [problem.split(": ", 1)[1] for problem in problems] == [
-        'expect.verdict: found "deadlok"; one of "ok", "deadlock", "livelock", "recursion" (did you mean "deadlock"?)',
+        'expect.verdict: found "deadlok"; one of "ok", "deadlock", "livelock", "recursion", "limit" (did you mean "deadlock"?)',
         'expect.events[0]: found "oom-kil"; one of "oom-kill", "swap-full" (did you mean "oom-kill"?)',
     ]
 
@@ -396,3 +396,16 @@ def test_rules_resting_on_a_bad_value_stay_quiet(tmp_path):
 def test_a_bare_integer_phase_amount_counts_pages(tmp_path):
     path = write(tmp_path, '[[process]]\nname = "p"\nphases = [{op = "alloc", pages = 1536}]\n')
     assert load_scenario(path).process[0].phases[0].pages == 1536 * 4096
+
+
+def test_a_workload_kmalloc_obj_type_must_name_its_owner_and_fit_a_slab(tmp_path):
+    text = PROCESS + '[[allocators.kmalloc_obj]]\nname = "vnode"\nsize = "200k"\nowner = "nobody"\nrate = 0\n'
+    problems = [p.split(": ", 1)[1] for p in problems_of(tmp_path, text)]
+    assert any(p.startswith("allocators.kmalloc_obj[0].size: found 200k") for p in problems)
+    assert any(p.startswith("allocators.kmalloc_obj[0].rate: found 0") for p in problems)
+    assert any(p.startswith('allocators.kmalloc_obj[0].owner: found "nobody"') for p in problems)
+
+
+def test_the_rx_ring_is_within_what_em_allows(tmp_path):
+    problem = only_problem(tmp_path, "[interrupt]\nring = 100\n" + PROCESS)
+    assert problem == "interrupt.ring: found 100; allowed: 256 to 4096"

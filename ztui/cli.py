@@ -26,19 +26,22 @@ from ztui.cli_common import (
     echo_lines,
     load_or_exit,
 )
+from ztui.core.simulator import EVENT_LOG_MAX
 from ztui.input_files import capped_problems
-from ztui.output_files import OutputError, check_output
+from ztui.output_files import OutputError, OutputExists, check_output, write_atomically
 from ztui.core.vmstats import PAGE_SIZE, THRESHOLD_NAMES, compute_thresholds
 from ztui.scenario.bundled import bundled_scenarios, resolve_scenario
 from ztui.scenario.errors import InvalidValue, ScenarioError
 from ztui.scenario.load import load_scenario
-from ztui.scenario.model import USEC, Scenario
+from ztui.scenario.model import Scenario
 from ztui.scenario.units import format_size, parse_duration
+from ztui.robust_cli import robust_command
 from ztui.search_cli import register as register_search_commands
 from ztui.textsafe import visible
 
 # Steps between progress-bar updates: small enough to redraw a few times a second.
 PROGRESS_CHUNK = 200_000
+DEFAULT_JSON_EVENTS = 200  # `ztui run --json`: the last events included, unless --events says otherwise
 # `sysctl vm` puts v_interrupt_free_min (read-only) under vm.stats.vm.
 STATS_NAMES = ("v_page_count", "v_interrupt_free_min")
 
@@ -148,7 +151,17 @@ def vmstats(pages: int | None, physmem: int | None, as_json: bool) -> None:
     type=click.Path(path_type=Path),
     help="Also write a replayable trace (see `ztui replay`); .gz compresses it.",
 )
-@click.option("--force", is_flag=True, help="Replace the --trace file if it exists.")
+@click.option(
+    "--timeline",
+    type=click.Path(path_type=Path),
+    help="Also write the run as a Chrome/Perfetto trace (Trace Event Format JSON; open it in ui.perfetto.dev).",
+)
+@click.option("--force", is_flag=True, help="Replace the --trace or --timeline file if it exists.")
+@click.option(
+    "--events", "event_count", default=DEFAULT_JSON_EVENTS, show_default=True,
+    type=click.IntRange(0, EVENT_LOG_MAX),
+    help=f"--json: how many of the last events to include (the simulator keeps the last {EVENT_LOG_MAX:,}).",
+)
 def run(
     scenario: str,
     seed: int | None,
@@ -157,7 +170,9 @@ def run(
     as_json: bool,
     quiet: bool,
     trace: Path | None,
+    timeline: Path | None,
     force: bool,
+    event_count: int,
 ) -> None:
     """Run a scenario headless until its verdict and report why it ended.
 
@@ -167,8 +182,11 @@ def run(
     SCENARIO is a path or the name of a bundled scenario.
 
     \b
-    An existing --trace file is replaced only with --force; the trace is
-    written when the run ends (not at all if it is interrupted).
+    The progress bar (on a terminal) measures the workload: the phases and
+    pages the processes have done.  A run that ends in a livelock stops short.
+
+    An existing --trace or --timeline file is replaced only with --force;
+    both are written when the run ends (not at all if it is interrupted).
 
     \b
     Exit codes: 0 the verdict is the one [expect] names (or none is named),
@@ -177,20 +195,29 @@ def run(
     Examples:
       ztui run scenarios/swapmeta-kmalloc-obj-churn.toml
       ztui run swapmeta-zalloc-churn --json | jq .verdict
+      ztui run swapmeta-zalloc-churn --json --events 5000 | jq '.events | length'
       ztui run my-test.toml --seed 7 --max-time 30s
       ztui run teach-swapmeta-kmalloc-obj --trace livelock.trace.gz
+      ztui run teach-swapmeta-kmalloc-obj --timeline livelock.json    (then open it in ui.perfetto.dev)
     """
     from ztui.core.simulator import Simulator
     from ztui.report import expectation_met, print_report, report_json, summary_line
 
     path, loaded = load_or_exit(scenario)
     loaded = _with_limits(loaded, seed, max_steps, max_time)
-    if trace is not None:
-        _check_output_or_exit(trace, force, inputs=[path])
+    _check_run_outputs_or_exit(trace, timeline, force, source=path)
     sim = Simulator.from_scenario(loaded, seed=loaded.run.seed)
+    if timeline is not None:
+        from ztui.perfetto import CAPACITY
+
+        sim.record_history(CAPACITY)
     progress = console(stderr=True).is_terminal and not quiet
     _run_to_verdict(sim, loaded, progress=progress, trace=trace, source=path, force=force)
-    snap = sim.snapshot()
+    if timeline is not None:
+        from ztui.perfetto import timeline_bytes
+
+        _write_or_exit(timeline, timeline_bytes(sim), force)
+    snap = sim.snapshot(events=event_count)
     if as_json:
         click.echo(json.dumps(report_json(snap, loaded), indent=2))
     elif quiet:
@@ -246,12 +273,30 @@ def _with_limits(
     return attrs.evolve(scenario, run=attrs.evolve(scenario.run, **changes))
 
 
-def _check_output_or_exit(path: Path, force: bool, inputs: list[Path]) -> None:
+def _check_run_outputs_or_exit(trace: Path | None, timeline: Path | None, force: bool, source: Path) -> None:
+    """Before the run: each output can be written, is not the scenario, and they are not one file."""
+    outputs = [output for output in (trace, timeline) if output is not None]
+    if len(outputs) == 2 and trace.resolve() == timeline.resolve():
+        _output_problem(f"{timeline}: is also the --trace file; choose another")
     try:
-        check_output(path, force=force, inputs=inputs)
+        for output in outputs:
+            check_output(output, force=force, inputs=[source])
+    except OutputExists as exc:
+        _output_problem(f"{exc}; give --force to replace it")
     except OutputError as exc:
-        echo_lines([f"ztui: {exc}"], err=True)
-        sys.exit(EXIT_BAD_INPUT)
+        _output_problem(str(exc))
+
+
+def _write_or_exit(path: Path, data: bytes, force: bool) -> None:
+    try:
+        write_atomically(path, data, force=force)
+    except OutputError as exc:
+        _output_problem(str(exc))
+
+
+def _output_problem(message: str) -> None:
+    echo_lines([f"ztui: {message}"], err=True)
+    sys.exit(EXIT_BAD_INPUT)
 
 
 def _run_to_verdict(
@@ -266,8 +311,7 @@ def _run_to_verdict(
             _advance_to_verdict(sim, scenario, progress, recorder.run)
             write_trace(recorder.trace(), trace, force=force)
         except TraceError as exc:
-            echo_lines([f"ztui: {exc}"], err=True)
-            sys.exit(EXIT_BAD_INPUT)
+            _output_problem(str(exc))
     else:
         _advance_to_verdict(sim, scenario, progress, lambda n: sim.run(max_steps=n))
 
@@ -279,18 +323,28 @@ def _advance_to_verdict(sim, scenario: Scenario, progress: bool, advance) -> Non
         return
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    limit_s = scenario.run.max_time / USEC
+    from ztui.core.views import workload_view
+
     columns = (
         TextColumn("{task.description}", markup=False),
         BarColumn(),
-        TextColumn("{task.completed:.1f}/{task.total:.0f} s simulated, step {task.fields[step]:,}"),
+        TextColumn("{task.percentage:>3.0f}% of the workload: {task.fields[work]}"),
+        TextColumn("t={task.fields[t]:.1f}s simulated, step {task.fields[step]:,}"),
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=console(stderr=True), transient=True) as bar:
-        task = bar.add_task(visible(scenario.name), total=limit_s, step=0)
+        task = bar.add_task(visible(scenario.name), total=1.0, work="", t=0.0, step=0)
         while sim.verdict is None:
             advance(PROGRESS_CHUNK)
-            bar.update(task, completed=sim.tick / sim.hz, step=sim.step_count)
+            bar.update(task, completed=workload_view(sim.k).fraction, work=_work_done(sim),
+                       t=sim.tick / sim.hz, step=sim.step_count)
+
+
+def _work_done(sim) -> str:
+    from ztui.core.views import workload_view
+
+    w = workload_view(sim.k)
+    return f"phases {w.phases_done}/{w.phases_total}, pages {w.pages_done:,}/{w.pages_total:,}"
 
 
 def _describe(scenario: Scenario) -> str:
@@ -370,3 +424,4 @@ def bench(
 
 
 register_search_commands(main)
+main.add_command(robust_command)

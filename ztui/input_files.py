@@ -209,5 +209,4 @@ def capped_problems(problems: list[str], limit: int = PROBLEMS_SHOWN) -> list[st
     """The first ``limit`` problems, then one line saying how many more there are."""
     if len(problems) <= limit:
         return problems
-    more = len(problems) - limit
-    return [*problems[:limit], f"... and {more:,} more problem{'s' if more > 1 else ''}"]
+    return [*problems[:limit], f"... and {len(problems) - limit} more"]

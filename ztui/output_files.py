@@ -28,13 +28,17 @@ class OutputError(Exception):
     """An output that cannot be written; the message is one line, naming the path."""
 
 
-SAFE_NAME_MAX = 100
-_UNSAFE = re.compile(r"[^A-Za-z0-9._+-]")
+class OutputExists(OutputError):
+    """The output exists and may not be replaced: the caller says how to (--force, or asking)."""
+
+
+SAFE_NAME_MAX = 80
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def safe_file_name(name: str, fallback: str = "scenario") -> str:
-    """``name`` as a plain file name: no directory part, no leading dot, nothing but [A-Za-z0-9._+-]."""
-    cleaned = _UNSAFE.sub("_", name).lstrip(".")[:SAFE_NAME_MAX]
+    """``name`` as a plain file name: runs of anything but [A-Za-z0-9._-] become "-", never hidden or empty."""
+    cleaned = _UNSAFE.sub("-", name).strip(".-")[:SAFE_NAME_MAX]
     return cleaned or fallback
 
 
@@ -57,8 +61,8 @@ def check_output(path: Path, *, force: bool = False, inputs: Iterable[Path] = ()
 def check_directory(directory: Path) -> None:
     """Raise OutputError unless new files can be made in ``directory``."""
     if not directory.is_dir():
-        what = "no such directory" if not directory.exists() else "not a directory"
-        raise OutputError(f"{directory}: {what}")
+        missing = " (there is no such directory)" if not directory.exists() else ""
+        raise OutputError(f"{directory}: is not a directory{missing}")
     if not os.access(directory, os.W_OK | os.X_OK):
         raise OutputError(f"{directory}: cannot write in this directory (permission denied or read-only)")
 
@@ -94,12 +98,12 @@ def _publish(temporary: str, path: Path, force: bool) -> None:
     try:
         os.link(temporary, path)  # fails if path exists: nothing appears over a file made meanwhile
     except FileExistsError:
-        raise OutputError(f"{path}: exists (it appeared during the run); give --force to replace it") from None
+        raise OutputExists(f"{path}: exists (it appeared during the run)") from None
     except OSError as exc:
         if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
             raise
         if os.path.lexists(path):  # a file system without hard links: check, then rename
-            raise OutputError(f"{path}: exists (it appeared during the run); give --force to replace it") from None
+            raise OutputExists(f"{path}: exists (it appeared during the run)") from None
         os.replace(temporary, path)
 
 
@@ -111,7 +115,7 @@ def _check_replaceable(path: Path, info: os.stat_result, force: bool) -> None:
     if not stat.S_ISREG(info.st_mode):
         raise OutputError(f"{path}: is a device or special file, not a regular file; choose another name")
     if not force:
-        raise OutputError(f"{path}: exists; give --force to replace it")
+        raise OutputExists(f"{path}: exists")
 
 
 def _same_file(path: Path, other: Path) -> bool:

@@ -35,7 +35,7 @@ from rich.text import Text
 from ztui.cli_common import EXIT_BAD_INPUT, EXIT_OK, GuardedCommand, SizeParam, console, echo_lines, load_or_exit
 from ztui.explore.exhaustive import DEFAULT_MAX_MEMORY
 from ztui.explore.runs import BAD_VERDICTS, VERDICTS
-from ztui.output_files import OutputError, check_directory, check_output, safe_file_name
+from ztui.output_files import OutputError, OutputExists, check_directory, check_output, safe_file_name
 from ztui.scenario.model import Scenario
 from ztui.scenario.units import format_size
 from ztui.textsafe import as_text, visible
@@ -255,7 +255,7 @@ def _check_seed_traces_or_exit(
             if match and match[1] in VERDICTS and int(match[2]) in seeds:
                 check_output(trace_dir / name, force=force, inputs=inputs)
     except OutputError as exc:
-        _bad_input(str(exc))
+        _output_problem(exc)
 
 
 def _check_outputs_or_exit(paths: list[Path], force: bool, inputs: list[Path]) -> None:
@@ -263,7 +263,11 @@ def _check_outputs_or_exit(paths: list[Path], force: bool, inputs: list[Path]) -
         for output in paths:
             check_output(output, force=force, inputs=inputs)
     except OutputError as exc:
-        _bad_input(str(exc))
+        _output_problem(exc)
+
+
+def _output_problem(exc: OutputError) -> None:
+    _bad_input(f"{exc}; give --force to replace it" if isinstance(exc, OutputExists) else str(exc))
 
 
 def _write_trace_or_exit(trace, path: Path, force: bool) -> None:

@@ -7,27 +7,35 @@ Textual as a ``str``, ``[/]`` is read as markup and crashes.  So every such
 string goes through visible() before it is printed, and into Rich or
 Textual only as a ``rich.text.Text`` (as_text()), which is never parsed.
 
-visible() writes each character that is not printable as the escape Python
-would use for it (``\\x1b``, ``\\u202e``, ``\\n``): C0 and C1 controls, DEL, the
-bidirectional overrides and other format characters, line and paragraph
-separators and lone surrogates (which cannot even be encoded).  Tabs and
-newlines are escaped too, unless the caller keeps them for a block of text.
+visible() writes each control or invisible formatting character as a hex
+escape (``\\x1b``, ``\\u202e``, a newline ``\\x0a``): C0 and C1 controls, DEL,
+the bidirectional overrides and other format characters, line and
+paragraph separators, private-use and unassigned code points, and lone
+surrogates (which cannot even be encoded).  Tabs and newlines are escaped
+too, unless the caller keeps them for a block of text.  The TUI's
+ztui.tui.safe builds its Rich and Textual forms on it.
 """
 
 from __future__ import annotations
 
+import unicodedata
+
 from rich.text import Text
 
+# Unicode categories that draw nothing or steer the terminal: controls, formats (bidi), surrogates,
+# private use, unassigned, line and paragraph separators.
+_HIDDEN = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 _KEPT_IN_BLOCKS = frozenset("\n\t")
-_NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
 
 
 def visible(text: str, *, keep_newlines: bool = False) -> str:
-    """``text`` with every non-printable character written as its escape (``\\x1b``)."""
+    """``text`` with every control or invisible formatting character written as its escape (``\\x1b``)."""
     if text.isprintable():  # the common case, checked in C
         return text
     kept = _KEPT_IN_BLOCKS if keep_newlines else frozenset()
-    return "".join(char if char.isprintable() or char in kept else _escape(char) for char in text)
+    return "".join(
+        _escape(char) if unicodedata.category(char) in _HIDDEN and char not in kept else char for char in text
+    )
 
 
 def as_text(text: str, style: str = "", *, keep_newlines: bool = False) -> Text:
@@ -36,11 +44,5 @@ def as_text(text: str, style: str = "", *, keep_newlines: bool = False) -> Text:
 
 
 def _escape(char: str) -> str:
-    if char in _NAMED:
-        return _NAMED[char]
     code = ord(char)
-    if code < 0x100:
-        return f"\\x{code:02x}"
-    if code < 0x10000:
-        return f"\\u{code:04x}"
-    return f"\\U{code:08x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"

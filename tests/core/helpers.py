@@ -1,5 +1,11 @@
-"""Small scenarios built in Python for core tests."""
+"""Small scenarios and hand-built kernel states for core tests."""
 
+import attrs
+
+from ztui.core.boot import boot
+from ztui.core.state import Kernel
+from ztui.core.vm_object import queue_add
+from ztui.core.vmstats import compute_thresholds
 from ztui.scenario.model import (
     AllocatorKind,
     Allocators,
@@ -17,6 +23,7 @@ from ztui.scenario.model import (
 )
 
 MiB = 1 << 20
+TWO_GIB_PAGES = 524288
 
 
 def small_scenario(
@@ -30,6 +37,7 @@ def small_scenario(
     quantum: int = 64,
     scheduler: str = "round-robin",
     ncpus: int = 1,
+    kmslab_cache: int = 0,
 ) -> Scenario:
     """procs: (name, ((op, MiB), ...)); MiB is ignored for exit."""
     return Scenario(
@@ -39,6 +47,7 @@ def small_scenario(
             swapmeta=AllocatorKind(swapmeta),
             mapentry=AllocatorKind(mapentry),
             mitigations=tuple(Mitigation(m) for m in mitigations),
+            kmslab_cache=kmslab_cache,
         ),
         interrupt=Interrupt(rate=Rate(intr_pages_per_s * 4096)),
         process=tuple(
@@ -53,3 +62,43 @@ def small_scenario(
         ),
         run=Run(quantum=quantum, scheduler=Scheduler(scheduler)),
     )
+
+
+def with_allocators(scenario: Scenario, **changes) -> Scenario:
+    return attrs.evolve(scenario, allocators=attrs.evolve(scenario.allocators, **changes))
+
+
+def two_gib_kernel(free: int, cache: int = 0, **scenario_args) -> Kernel:
+    """A small machine's state with 2 GiB thresholds, ``free`` free pages and ``cache`` clean cached file pages.
+
+    The counts are set by hand (page conservation does not hold): for unit
+    tests of one function at a threshold.
+    """
+    k = boot(small_scenario(swapmeta=scenario_args.pop("swapmeta", "zalloc"), **scenario_args), 0)
+    k.th = compute_thresholds(TWO_GIB_PAGES)
+    vnode = k.objects[k.threads[-1].vnode]
+    k.free = 0
+    if cache:
+        queue_add(k, "cache", vnode.oid, 0, cache, 0)
+        vnode.resident = cache
+    k.free = free
+    return k
+
+
+def put_pages(k: Kernel, qname: str, oid: int, start: int, count: int, flags: int) -> None:
+    """Fault ``count`` pages of object ``oid`` onto a queue, taking them from PQ_FREE (conservation holds)."""
+    obj = k.objects[oid]
+    queue_add(k, qname, oid, start, count, flags)
+    obj.resident += count
+    obj.hi = max(obj.hi, start + count)
+    k.free -= count
+
+
+def queue_pages(k: Kernel, qname: str) -> list[tuple[int, int, int]]:
+    """The queue's pages in queue order: (oid, pindex, flags)."""
+    q = k.queues[qname]
+    out = []
+    for _, oid, start in q.order:
+        _, count, flags = q.runs[oid, start]
+        out += [(oid, p, flags) for p in range(start, start + count)]
+    return out

@@ -1,13 +1,13 @@
-"""Invariants on random small machines and workloads."""
+"""Invariants (ztui/core/invariants.py) on random small machines and workloads, determinism, clones, batching."""
 
+import attrs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ztui.core.kern_kmalloc import KMALLOC_SLAB_PAGES
-from ztui.core.kern_slaballoc import assembling_pages
 from ztui.core.simulator import Simulator
+from ztui.scenario.model import KmallocObj, Size
 
-from .helpers import small_scenario
+from .helpers import small_scenario, with_allocators
 
 phase = st.sampled_from(["alloc", "churn", "free", "read", "touch"]).flatmap(
     lambda op: st.tuples(st.just(op), st.integers(1, 6))
@@ -16,79 +16,76 @@ process = st.tuples(
     st.sampled_from(["a", "b", "c"]),
     st.lists(phase, min_size=1, max_size=3).map(lambda ps: tuple(ps) + (("exit", 0),)),
 )
+MITIGATIONS = [
+    (),
+    ("pageout-reserve",),
+    ("reserved-slab",),
+    ("no-hold-and-wait",),
+    ("pass-reserve-flags",),
+    ("nowait-reserve",),
+]
 machines = st.fixed_dictionaries(
     {
         "physmem_mib": st.integers(4, 16),
-        "swap_mib": st.integers(0, 12),
+        "swap_mib": st.integers(1, 12),
         "swapmeta": st.sampled_from(["zalloc", "kmalloc_obj"]),
-        "mitigations": st.sampled_from([(), ("pageout-reserve",), ("reserved-slab",), ("no-hold-and-wait",), ("pass-reserve-flags",)]),
+        "mitigations": st.sampled_from(MITIGATIONS),
         "intr_pages_per_s": st.sampled_from([0, 500, 5000]),
         "quantum": st.sampled_from([1, 16, 64]),
         "scheduler": st.sampled_from(["round-robin", "random"]),
         "ncpus": st.integers(1, 3),
+        "kmslab_cache": st.integers(0, 2),
         "procs": st.lists(process, min_size=1, max_size=3, unique_by=lambda p: p[0]).map(tuple),
+    }
+)
+workload = st.fixed_dictionaries(
+    {
+        "region": st.sampled_from([None, 4, 40]),
+        "working_set": st.sampled_from([0, 64]),
+        "vnodes": st.sampled_from([0, 2000]),
     }
 )
 
 
-def check_invariants(sim: Simulator) -> None:
-    k = sim.k
-    assert k.page_total() == k.th.v_page_count, "page conservation"
-    for name in ("free", "cache", "inactive", "active", "wired", "swap_free", "pbufs_free", "pageout_reserve"):
-        assert getattr(k, name) >= 0, name
-    queued = {"active": 0, "inactive": 0, "cache": 0}
-    for obj in k.objects.values():
-        for q in queued:
-            queued[q] += sum(c for _, c, _, _ in getattr(obj, q))
-    busy = sum(c for obj in k.objects.values() for _, c in obj.busy)
-    assert queued["active"] == k.active
-    assert queued["cache"] == k.cache
-    assert queued["inactive"] + busy == k.inactive
-    held = sum(assembling_pages(t) for t in k.threads)
-    zone_pages = sum(z.zpagecount for z in k.zones.values())
-    assert k.wired == k.kernel_wired + k.slab_pages + zone_pages + k.intr_pages + k.swapin_pages + held
-    swapped = sum(bin(m).count("1") for obj in k.objects.values() for m in obj.swb.values())
-    # putpages takes a chunk's swap blocks first, then records them page by page
-    unrecorded = sum(f.d - f.e for t in k.threads for f in t.frames if f.fn == "vm_pageout_flush" and 1 <= f.pc <= 3)
-    assert k.swap_total - k.swap_free == swapped + unrecorded, "swap blocks = swblock slots in use"
-    nswb = sum(len(obj.swb) for obj in k.objects.values())
-    if k.swapmeta_kind == "zalloc":
-        assert k.zones["SWAPMETA"].inuse == nswb
-    else:
-        ty = k.ktypes["SWAPMETA"]
-        assert ty.inuse == nswb
-        assert sum(s.ncount - s.nfree for s in k.slabs.values()) == ty.inuse + sum(
-            k.ktypes[n].inuse for n in k.ktypes if n != "SWAPMETA"
+def scenario_of(params: dict, extra: dict):
+    scenario = small_scenario(**params)
+    procs = tuple(
+        attrs.evolve(
+            p,
+            region=None if extra["region"] is None else Size(extra["region"] * 4096),
+            working_set=Size(extra["working_set"] * 4096),
         )
-        blanks = sum(k.kmslab_free) + sum(t.reserved_slab for t in k.ktypes.values())
-        assert k.slab_pages == KMALLOC_SLAB_PAGES * (len(k.slabs) + blanks)
+        for p in scenario.process
+    )
+    scenario = attrs.evolve(scenario, process=procs)
+    if extra["vnodes"]:
+        obj = KmallocObj(name="vnode", size=Size(640), owner=procs[0].name, rate=extra["vnodes"], lifetime=200_000)
+        scenario = with_allocators(scenario, kmalloc_obj=(obj,))
+    return scenario
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(machines)
-def test_invariants_hold_after_every_step(params):
-    sim = Simulator.from_scenario(small_scenario(**params), log=False)
-    for _ in range(3000):
-        if not sim.step():
-            break
-        check_invariants(sim)
+@given(machines, workload)
+def test_invariants_hold_after_every_step(params, extra):
+    sim = Simulator.from_scenario(scenario_of(params, extra), log=False, check_every=1)
+    sim.run(max_steps=3000)
 
 
 @settings(max_examples=15, deadline=None)
-@given(machines, st.integers(0, 2**32))
-def test_same_scenario_and_seed_give_the_same_run(params, seed):
+@given(machines, workload, st.integers(0, 2**32))
+def test_same_scenario_and_seed_give_the_same_run(params, extra, seed):
     runs = []
     for _ in range(2):
-        sim = Simulator.from_scenario(small_scenario(**params), seed=seed)
+        sim = Simulator.from_scenario(scenario_of(params, extra), seed=seed)
         sim.run(max_steps=4000)
         runs.append((sim.state_hash(), sim.step_count, [e.text for e in sim.events]))
     assert runs[0] == runs[1]
 
 
 @settings(max_examples=15, deadline=None)
-@given(machines, st.integers(0, 1500))
-def test_a_clone_continues_exactly_like_the_original(params, split):
-    sim = Simulator.from_scenario(small_scenario(**params), seed=7)
+@given(machines, workload, st.integers(0, 1500))
+def test_a_clone_continues_exactly_like_the_original(params, extra, split):
+    sim = Simulator.from_scenario(scenario_of(params, extra), seed=7)
     sim.run(max_steps=split)
     twin = sim.clone()
     assert twin.state_hash() == sim.state_hash()
@@ -97,14 +94,42 @@ def test_a_clone_continues_exactly_like_the_original(params, split):
     assert twin.state_hash() == sim.state_hash()
 
 
-@settings(max_examples=20, deadline=None)
-@given(machines, st.integers(0, 2**16))
-def test_batched_steps_equal_page_by_page_steps(params, seed):
+@settings(max_examples=25, deadline=None)
+@given(machines, workload, st.integers(0, 2**16))
+def test_batched_steps_equal_page_by_page_steps(params, extra, seed):
     """run(max_steps=1) caps every batch at one step: page-by-page stepping."""
-    batched = Simulator.from_scenario(small_scenario(**params), seed=seed, log=False)
+    batched = Simulator.from_scenario(scenario_of(params, extra), seed=seed, log=False)
     batched.run(max_steps=2500)
-    single = Simulator.from_scenario(small_scenario(**params), seed=seed, log=False)
+    single = Simulator.from_scenario(scenario_of(params, extra), seed=seed, log=False)
     while single.step_count < batched.step_count and single.verdict is None:
         single.run(max_steps=1)
     assert single.step_count == batched.step_count
     assert single.state_hash() == batched.state_hash()
+
+
+RARE = {
+    "oom-kill": dict(physmem_mib=8, swap_mib=1, swapmeta="zalloc", procs=(("leaky", (("alloc", 12), ("exit", 0))),)),
+    "give-back": dict(mitigations=("no-hold-and-wait",), procs=(("hog", (("alloc", 5), ("churn", 4), ("exit", 0))), ("b", (("alloc", 4), ("exit", 0))))),
+    "reserved-slab": dict(mitigations=("reserved-slab",), procs=(("hog", (("alloc", 5), ("churn", 4), ("exit", 0))), ("b", (("alloc", 4), ("exit", 0))))),
+    "nowait-reserve": dict(mitigations=("nowait-reserve",), procs=(("hog", (("alloc", 5), ("churn", 4), ("exit", 0))), ("b", (("alloc", 4), ("exit", 0))))),
+    "pageout-reserve": dict(mitigations=("pageout-reserve",), procs=(("hog", (("alloc", 5), ("churn", 4), ("exit", 0))), ("b", (("alloc", 4), ("exit", 0))))),
+    "emergency-pager": dict(procs=(("hog", (("alloc", 5), ("churn", 4), ("exit", 0))), ("b", (("alloc", 4), ("exit", 0))))),
+}
+
+
+def test_the_rare_paths_are_reached_with_every_invariant_holding():
+    """The workloads above reach each path they are named for; the invariants hold at every step."""
+    reached = {}
+    for name, params in RARE.items():
+        sim = Simulator.from_scenario(small_scenario(**params), check_every=1)
+        sim.run(max_steps=60_000)
+        texts = " | ".join(e.text for e in sim.events)
+        reached[name] = {
+            "oom-kill": sim.k.oom_kills > 0,
+            "give-back": "gave back" in texts,
+            "reserved-slab": "using the reserved slab" in texts,
+            "nowait-reserve": "the pagers' reserve" in texts,
+            "pageout-reserve": "from the pageout reserve" in texts,
+            "emergency-pager": "emergpager: primary pager" in texts,
+        }[name]
+    assert reached == {name: True for name in RARE}

@@ -1,47 +1,128 @@
-"""The verdict rules of ztui/core/verdict.py, on states built to sit on each side of them."""
+"""The verdict rules of ztui/core/verdict.py, at their boundaries and on the cases that fooled the old rule."""
 
 import attrs
 
 from ztui.core.simulator import Simulator
-from ztui.core.verdict import check_stuck
+from ztui.core.state import Verdict
+from ztui.core.verdict import check_stuck, floor_ticks, wedged, window_ticks
 from ztui.scenario.bundled import resolve_scenario
 from ztui.scenario.load import load_scenario
+from ztui.scenario.model import USEC, Duration, Io, Phase, PhaseOp, Process, Rate, Size
+
+from .helpers import MiB, small_scenario
+
+TEACH = "teach-swapmeta-kmalloc-obj"
 
 
 def at_livelock() -> Simulator:
-    sim = Simulator.from_scenario(load_scenario(resolve_scenario("teach-swapmeta-kmalloc-obj")), log=False)
+    sim = Simulator.from_scenario(load_scenario(resolve_scenario(TEACH)), log=False)
     sim.run()
     assert sim.verdict.kind == "livelock"
     return sim
 
 
-def test_livelock_needs_the_whole_window_without_progress():
+def test_a_wedge_needs_the_whole_window_without_progress():
     k = at_livelock().k
-    k.verdict = ""
-    assert check_stuck(k) == "livelock"
-    k.progress_tick = k.tick - k.cfg.livelock_ticks + 1
-    assert check_stuck(k) == ""
-
-
-def test_deadlock_when_every_thread_with_work_sleeps_without_a_timeout():
-    k = at_livelock().k
-    k.verdict = ""
-    k.progress_tick = k.tick  # no livelock yet
+    k.verdict = Verdict.NONE
+    window = window_ticks(k)
+    assert check_stuck(k) is Verdict.LIVELOCK
     for t in k.threads:
-        if t.kind in ("pagedaemon", "emergpager", "proc"):
-            t.state, t.wake_tick = "S", -1  # as if vm_wait had no timeout
-    assert check_stuck(k) == "deadlock"
-    k.threads[0].wake_tick = k.tick + 100  # one timed sleeper with work: not a deadlock
-    assert check_stuck(k) == ""
+        t.progress_tick = max(t.progress_tick, k.tick - window + 1)
+    assert check_stuck(k) is Verdict.NONE
+    assert wedged(k, window - 1), "one tick less and they are wedged"
+
+
+def test_the_teaching_wedge_names_every_stuck_thread():
+    sim = at_livelock()
+    assert set(sim.verdict.threads) == {"pagedaemon", "emergpager", "hog", "builder"}
+    assert "partial" not in sim.verdict.headline
+
+
+def test_deadlock_when_nothing_timed_can_wake_the_wedge():
+    k = at_livelock().k
+    k.verdict = Verdict.NONE
+    for t in wedged(k, window_ticks(k)):
+        t.state, t.wake_tick = "S", -1  # as if vm_wait had no timeout
+    assert check_stuck(k) is Verdict.DEADLOCK
 
 
 def test_voluntary_sleep_is_not_stuck():
     k = at_livelock().k
-    k.verdict = ""
+    k.verdict = Verdict.NONE
     for t in k.threads:
         if t.kind == "proc":
             t.state, t.wchan, t.wmesg = "S", "", "nanslp"
-    assert check_stuck(k) == ""
+    stuck = wedged(k, window_ticks(k))
+    assert {t.name for t in stuck} == {"pagedaemon", "emergpager"}
+
+
+def test_the_window_is_never_shorter_than_the_longest_latency_plus_three_seconds():
+    scenario = small_scenario(swapmeta="zalloc")
+    slow = attrs.evolve(scenario, io=Io(swap_write_latency=Duration(35 * USEC)))
+    k = Simulator.from_scenario(slow).k
+    assert floor_ticks(k) == 38 * k.hz and window_ticks(k) == 38 * k.hz
+    assert window_ticks(Simulator.from_scenario(scenario).k) == 30 * k.hz, "run.livelock_window when longer"
+
+
+def test_a_slow_swap_device_is_waiting_not_wedged():
+    """Writes that take 35 s complete: the pagers wait for a pbuf with I/O in flight, which is progress in waiting."""
+    scenario = small_scenario(
+        physmem_mib=16, swap_mib=32, swapmeta="zalloc", procs=(("hog", (("alloc", 24), ("exit", 0))),)
+    )
+    run = attrs.evolve(scenario.run, max_time=Duration(100 * USEC))
+    scenario = attrs.evolve(scenario, io=Io(swap_write_latency=Duration(35 * USEC)), run=run)
+    sim = Simulator.from_scenario(scenario)
+    verdict = sim.run()
+    assert verdict.kind == "limit" and "still making progress" in verdict.headline, verdict.headline
+    written = [e for e in sim.events if "written async" in e.text]
+    assert len(written) > 4, "more writes than pbufs: some completed and freed theirs"
+
+
+def wedge_plus_toucher():
+    """The 8 MiB teaching wedge, plus a process that keeps touching its own resident pages."""
+    scenario = load_scenario(resolve_scenario(TEACH))
+    toucher = Process(
+        "toucher",
+        phases=(
+            Phase(PhaseOp.ALLOC, pages=Size(256 * 1024)),
+            Phase(PhaseOp.TOUCH, pages=Size(4096 * MiB), rate=Rate(1 * MiB)),
+        ),
+    )
+    return attrs.evolve(scenario, process=scenario.process + (toucher,))
+
+
+def test_a_wedge_is_reported_while_an_unrelated_process_keeps_running():
+    """Progress is judged per wait chain: the toucher's touches free nothing the wedged threads wait for."""
+    sim = Simulator.from_scenario(wedge_plus_toucher(), log=False)
+    verdict = sim.run()
+    assert verdict.kind == "livelock", verdict.headline
+    assert "partial" in verdict.headline and "toucher" not in verdict.threads
+    assert {"pagedaemon", "hog", "builder"} <= set(verdict.threads)
+    assert any("still running, outside the wedge: toucher" in line for line in verdict.explanation)
+
+
+def test_a_slab_assembled_from_a_trickle_of_pages_is_progress():
+    """A pager that gets one page now and then for a slab it keeps is not wedged."""
+    scenario = load_scenario(resolve_scenario(TEACH))
+    freer = Process(
+        "freer",
+        phases=(
+            Phase(PhaseOp.ALLOC, pages=Size(512 * 1024)),
+            Phase(PhaseOp.SLEEP, time=Duration(3 * USEC)),
+            Phase(PhaseOp.FREE, pages=Size(512 * 1024), rate=Rate(8 * 1024)),  # two pages a second
+        ),
+    )
+    sim = Simulator.from_scenario(attrs.evolve(scenario, process=scenario.process + (freer,)), log=False)
+    k = sim.k
+    pd = k.threads[0]
+    grew = []
+    while sim.step() and k.tick < 40 * k.hz:
+        slab = next((f for f in pd.frames if f.fn == "kmem_slab_alloc"), None)
+        if slab is not None and (not grew or grew[-1][1] != slab.held):
+            grew.append((k.tick, slab.held))
+            assert pd.progress_tick == k.tick or slab.held == 0
+    assert sim.verdict is None or sim.verdict.kind != "livelock", sim.verdict.headline
+    assert len(grew) > 3, "the slab grew page by page"
 
 
 def test_a_finished_workload_ends_ok_and_says_so():
@@ -51,9 +132,18 @@ def test_a_finished_workload_ends_ok_and_says_so():
     assert all(t.finished for t in sim.k.threads if t.kind == "proc")
 
 
-def test_a_step_limit_ends_ok_at_exactly_that_step():
-    scenario = load_scenario(resolve_scenario("teach-swapmeta-kmalloc-obj"))
+def test_a_step_limit_ends_at_exactly_that_step_and_is_not_ok():
+    scenario = load_scenario(resolve_scenario("teach-swapmeta-zalloc"))
     sim = Simulator.from_scenario(attrs.evolve(scenario, run=attrs.evolve(scenario.run, max_steps=777)))
     verdict = sim.run()
-    assert (verdict.kind, sim.step_count) == ("ok", 777)
-    assert "limit" in verdict.headline
+    assert (verdict.kind, sim.step_count) == ("limit", 777)
+    assert "still making progress" in verdict.headline
+
+
+def test_threads_stuck_when_the_limit_comes_are_named():
+    """Reaching the limit inside a wedge shorter than the window: "stuck at the limit", never a bare ok."""
+    scenario = load_scenario(resolve_scenario(TEACH))
+    run = attrs.evolve(scenario.run, max_time=Duration(8 * USEC), livelock_window=Duration(30 * USEC))
+    verdict = Simulator.from_scenario(attrs.evolve(scenario, run=run)).run()
+    assert verdict.kind == "limit" and "stuck at the limit" in verdict.headline
+    assert "pagedaemon" in verdict.threads

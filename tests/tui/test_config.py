@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from tui_support import SIZE, make_app, pilot_test
+from tui_support import SIZE, make_app, noted_app, pilot_test
 
 from ztui.tui.keymap import load_keymap
 from ztui.tui.themes import BUNDLED_THEMES, ThemeFileError, load_theme, load_themes
@@ -32,20 +32,6 @@ def test_a_broken_theme_file_says_what_is_wrong(tmp_path, text, complaint):
     with pytest.raises(ThemeFileError) as error:
         load_theme(path)
     assert complaint in str(error.value)
-
-
-def noted_app(**kwargs):
-    """An app that also keeps its notifications in ``app.noted`` (where a broken theme shows)."""
-    app = make_app(**kwargs)
-    app.noted = []
-    original = app.notify
-
-    def notify(message, **options):
-        app.noted.append(message)
-        return original(message, **options)
-
-    app.notify = notify
-    return app
 
 
 @pilot_test

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from textual.command import Hit
-from tui_support import DEFAULT, LONG, SIZE, make_app, pilot_test
+from tui_support import DEFAULT, LONG, SIZE, FakeClock, make_app, pilot_test, to_verdict, until
 
 from ztui.core.simulator import Simulator
 from ztui.scenario.bundled import SCENARIO_DIR
@@ -61,17 +59,20 @@ async def test_s_runs_the_selected_thread_and_refuses_a_blocked_one():
 
 @pilot_test
 async def test_r_runs_at_the_set_speed_and_pauses():
-    app = make_app(LONG)
+    clock = FakeClock()  # the app paces runs by it: the test moves time, the machine's speed does not matter
+    app = make_app(LONG, clock=clock)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
         assert app.mode == "run" and "run" in status(app)
-        await asyncio.sleep(0.5)
+        for eighths in range(1, 6):  # 100 steps a second: after k/8 s, int(12.5 k) steps are due
+            clock.advance(1 / 8)
+            await until(lambda: app.session.sim.step_count == int(12.5 * eighths))
         await pilot.press("r")
         assert app.mode == "paused"
-        assert 0 < app.session.sim.step_count < 200  # 100 steps a second, in batches
-        stopped_at = app.session.sim.step_count
-        await asyncio.sleep(0.2)
-        assert app.session.sim.step_count == stopped_at
+        assert app.session.sim.step_count == 62
+        clock.advance(10)
+        await pilot.pause()
+        assert app.session.sim.step_count == 62  # paused: time passing runs nothing
 
 
 @pilot_test
@@ -88,9 +89,7 @@ async def test_plus_and_minus_change_the_speed():
 async def test_f_fast_forwards_to_the_verdict():
     app, twin = make_app(), headless()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await to_verdict(app, pilot)
         twin.run()
         assert app.mode == "paused"
         assert app.snapshot.verdict == twin.verdict
@@ -102,7 +101,7 @@ async def test_f_again_interrupts_the_fast_forward():
     app = make_app(LONG)
     async with app.run_test(size=SIZE) as pilot:
         app.action_fast_forward()  # not pilot.press: it waits for an idle CPU, which a run never gives
-        await asyncio.sleep(0.3)
+        await until(lambda: app.snapshot is not None and app.snapshot.step > 0)
         assert "fast-forward" in status(app)
         app.action_fast_forward()
         await pilot.pause()
@@ -138,8 +137,7 @@ async def test_g_goes_to_a_step_forwards_and_backwards():
 async def test_e_explains_the_wait_for_chain():
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f")
-        await app.workers.wait_for_complete()
+        await to_verdict(app, pilot)
         await pilot.press("e")
         assert isinstance(app.screen, TextScreen)
         text = str(app.screen.body)
@@ -153,11 +151,10 @@ async def test_e_explains_the_wait_for_chain():
 async def test_slash_filters_the_event_log():
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f")
-        await app.workers.wait_for_complete()
+        await to_verdict(app, pilot)
         await pilot.press("slash")
         assert isinstance(app.screen, FilterScreen)
-        await pilot.press("down", "enter")  # the first thread after "(all)"
+        await pilot.press("tab", "down", "enter")  # past the search box, the first thread after "(all)"
         first = app.snapshot.threads[0].name
         events = app.query_one(EventsPane)
         assert events.filter.thread == first
@@ -236,7 +233,7 @@ async def test_quitting_while_fast_forwarding_stops_the_worker():
     app = make_app(LONG)
     async with app.run_test(size=SIZE):
         app.action_fast_forward()
-        await asyncio.sleep(0.2)
+        await until(lambda: app.snapshot.step > 0)
         await app.action_quit()  # what q does; pilot.press would wait for an idle CPU first
     assert app.return_code == 0
     assert not [worker for worker in app.workers if worker.group == "sim" and worker.is_running]

@@ -6,7 +6,7 @@ from tui_support import SIZE, make_app, pane_text, pilot_test
 
 from ztui.tui.banner import VerdictBanner
 from ztui.tui.panes.events import EventsPane
-from ztui.tui.panes.history import HistoryPane
+from ztui.tui.panes.chart import ChartPane
 from ztui.tui.panes.mapentry import MapEntryPane
 from ztui.tui.panes.queues import QueuesPane
 from ztui.tui.panes.slabs import SlabsPane
@@ -53,8 +53,8 @@ async def test_events_and_history_follow_the_steps():
         assert "hog: phase 1: alloc" in events
         newest = app.snapshot.events[-1]
         assert str(newest.step) in events.splitlines()[-1] or newest.text[:30] in events
-        history = pane_text(app.query_one(HistoryPane))
-        assert any(block in history for block in "▁▂▃▄▅▆▇█")
+        chart = pane_text(app.query_one(ChartPane))
+        assert any(0x2800 < ord(ch) <= 0x28FF for ch in chart)  # the braille line
 
 
 @pilot_test
@@ -84,7 +84,7 @@ async def test_verdict_banner_explains_and_highlights_the_chain():
         verdict = app.snapshot.verdict
         banner = app.query_one(VerdictBanner)
         assert banner.display
-        rendered = "\n".join(t.plain for t in banner.render().renderables)
+        rendered = banner.text().plain
         assert verdict.kind.upper() in rendered and verdict.headline[:40] in rendered
         assert "e explains" in rendered
         assert app.query_one(QueuesPane).has_class("-in-chain")  # free+cache

@@ -51,12 +51,23 @@ class Tmux:
         raise AssertionError(f"{text!r} never appeared; the screen:\n{self.screen()}")
 
 
-def test_launch_step_fast_forward_and_read_the_verdict(tmp_path):
-    tmux = Tmux(f"ztui-test-{os.getpid()}")
+def start(tmux: Tmux, tmp_path, columns: int, rows: int) -> None:
     # COLUMNS/LINES, when the test runner's environment has them, would override the pane's real size.
     command = f"env -u COLUMNS -u LINES {shlex.quote(sys.executable)} -m ztui launch"
-    tmux("-f", "/dev/null", "new-session", "-d", "-s", "ztui", "-x", "100", "-y", "30", "-c", str(REPO),
+    tmux("-f", "/dev/null", "new-session", "-d", "-s", "ztui", "-x", str(columns), "-y", str(rows), "-c", str(REPO),
          "-e", f"XDG_CONFIG_HOME={tmp_path}", "-e", "TERM=xterm-256color", command)
+
+
+def banner_lines(screen: str) -> list[str]:
+    """The verdict banner's lines: under the status line, down to the first pane's title line."""
+    lines = screen.splitlines()[1:]
+    end = next(i for i, line in enumerate(lines) if "Page queues" in line)
+    return lines[:end]
+
+
+def test_launch_step_fast_forward_and_read_the_verdict(tmp_path):
+    tmux = Tmux(f"ztui-test-{os.getpid()}")
+    start(tmux, tmp_path, 100, 30)
     try:
         screen = tmux.wait_for("pagedaemon")
         assert "step 0 " in screen
@@ -69,6 +80,31 @@ def test_launch_step_fast_forward_and_read_the_verdict(tmp_path):
         tmux.wait_for(verdict)
         screen = tmux.wait_for("kmem_slab_alloc")  # the pagedaemon's wait (the frame may arrive in parts)
         assert verdict in screen and "explains" in screen  # the banner says which key explains it
+        tmux("send-keys", "-t", "ztui", "q")
+        assert tmux.session_ends(), "q did not quit"
+    finally:
+        subprocess.run([*tmux.base, "kill-server"], capture_output=True)
+
+
+@pytest.mark.parametrize("columns, rows", [(120, 40), (80, 24)])
+def test_the_verdict_banner_is_not_cut(tmp_path, columns, rows):
+    """At 120 columns every banner line ends in full (it wraps); at 80x24 it is one line that says v expands it."""
+    tmux = Tmux(f"ztui-test-{os.getpid()}-{columns}")
+    start(tmux, tmp_path, columns, rows)
+    try:
+        tmux.wait_for("pagedaemon")
+        tmux("send-keys", "-t", "ztui", "f")
+        tmux.wait_for("LIVELOCK")
+        screen = tmux.wait_for("v more" if rows < 30 else "hold-and-wait")
+        banner = banner_lines(screen)
+        assert banner and "LIVELOCK" in banner[0]
+        assert not [line for line in banner if line.rstrip().endswith("…")], "\n".join(banner)
+        if rows < 30:
+            assert len(banner) == 1 and banner[0].rstrip().endswith("v more")
+            tmux("send-keys", "-t", "ztui", "v")
+            assert len(banner_lines(tmux.wait_for("made no progress"))) > 1
+        else:
+            assert len(banner) > 3 and any("hold-and-wait" in line for line in banner)
         tmux("send-keys", "-t", "ztui", "q")
         assert tmux.session_ends(), "q did not quit"
     finally:

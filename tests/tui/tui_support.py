@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import time
 from pathlib import Path
 
 from ztui.scenario.bundled import default_scenario_path
@@ -21,9 +22,52 @@ def make_app(path=DEFAULT, **kwargs) -> ZtuiApp:
     return ZtuiApp(path, **kwargs)
 
 
+def noted_app(*args, **kwargs) -> ZtuiApp:
+    """An app that also keeps its notifications in ``app.noted`` (where problems and results show)."""
+    app = make_app(*args, **kwargs)
+    app.noted = []
+    original = app.notify
+
+    def notify(message, **options):
+        app.noted.append(message)
+        return original(message, **options)
+
+    app.notify = notify
+    return app
+
+
+async def to_verdict(app, pilot) -> None:
+    """Fast-forward with the f key and wait until the verdict is on screen."""
+    await pilot.press("f")
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 def pane_text(widget) -> str:
     """What a line-API pane shows right now, as plain text."""
     return "\n".join(widget.render_line(y).text for y in range(widget.size.height))
+
+
+class FakeClock:
+    """Time that moves only when a test (or a fake sleep) moves it."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+async def until(condition, timeout: float = 60.0) -> None:
+    """Wait for ``condition()``: for a worker to catch up, never for a length of time."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("the condition never held")
+        await asyncio.sleep(0.01)
 
 
 def pilot_test(test):

@@ -16,10 +16,11 @@ import typing
 import attrs
 
 from . import state as S
+from .vm_page_queues import PageQueue
 
 # Constant for a whole run (or observer data): shared by clones, left out of encodings.
-SHARED = frozenset({"th", "cfg", "log", "mitigations", "step_cap"})
-STATE_CLASSES = (S.Frame, S.Thread, S.VmObject, S.Slab, S.KmallocType, S.Zone, S.IoReq, S.Kernel)
+SHARED = frozenset({"th", "cfg", "log", "hazlog", "mitigations", "step_cap"})
+STATE_CLASSES = (*S.FRAME_CLASSES, S.Thread, S.VmObject, S.Slab, S.KmallocType, S.Zone, S.IoReq, S.ReadReq, S.Kernel)
 
 
 def field_code(name: str, annotation) -> tuple[str | None, str]:
@@ -27,6 +28,16 @@ def field_code(name: str, annotation) -> tuple[str | None, str]:
     if name in SHARED:
         return None, f"n.{name} = x.{name}"
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is list and args and args[0] is S.Frame:  # a stack of frames of many classes
+        return (
+            f"tuple([ENCF[f.__class__](f) for f in x.{name}])",
+            f"n.{name} = [COPYF[f.__class__](f) for f in x.{name}]",
+        )
+    if origin is dict and len(args) == 2 and args[1] is PageQueue:
+        return (
+            f"tuple(sorted([(key, v.encode()) for key, v in x.{name}.items()]))",
+            f"n.{name} = {{key: v.copy() for key, v in x.{name}.items()}}",
+        )
     if origin is list and args and attrs.has(args[0]):
         sub = args[0].__name__
         return f"tuple(map(ENC['{sub}'], x.{name}))", f"n.{name} = list(map(COPY['{sub}'], x.{name}))"
@@ -44,7 +55,7 @@ def field_code(name: str, annotation) -> tuple[str | None, str]:
 
 
 def generate(cls: type, namespace: dict) -> None:
-    hints = typing.get_type_hints(cls, vars(S))
+    hints = typing.get_type_hints(cls, {**vars(S), "PageQueue": PageQueue})
     encs, copies = [], []
     for a in attrs.fields(cls):
         enc, copy = field_code(a.name, hints[a.name])
@@ -52,6 +63,8 @@ def generate(cls: type, namespace: dict) -> None:
             encs.append(enc)
         copies.append(copy)
     name = cls.__name__
+    if issubclass(cls, S.Frame):
+        encs.insert(0, repr(cls.fn))
     source = (
         f"def encode_{name}(x):\n    return ({', '.join(encs)},)\n"
         f"def copy_{name}(x, new=object.__new__, cls=CLASSES['{name}']):\n"
@@ -60,10 +73,12 @@ def generate(cls: type, namespace: dict) -> None:
     exec(compile(source, f"<ztui.core.copying {name}>", "exec"), namespace)  # generated from attrs fields only
     namespace["ENC"][name] = namespace[f"encode_{name}"]
     namespace["COPY"][name] = namespace[f"copy_{name}"]
+    namespace["ENCF"][cls] = namespace[f"encode_{name}"]
+    namespace["COPYF"][cls] = namespace[f"copy_{name}"]
 
 
 def _build() -> tuple[dict, dict]:
-    namespace = {"ENC": {}, "COPY": {}, "CLASSES": {c.__name__: c for c in STATE_CLASSES}}
+    namespace = {"ENC": {}, "COPY": {}, "ENCF": {}, "COPYF": {}, "CLASSES": {c.__name__: c for c in STATE_CLASSES}}
     for cls in STATE_CLASSES:
         generate(cls, namespace)
     return namespace["ENC"], namespace["COPY"]
@@ -75,6 +90,7 @@ ENCODERS, COPIERS = _build()
 def clone_kernel(k: S.Kernel) -> S.Kernel:
     new = COPIERS["Kernel"](k)
     new.log = None if k.log is None else []
+    new.hazlog = None if k.hazlog is None else []
     return new
 
 

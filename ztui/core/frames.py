@@ -1,9 +1,10 @@
 """Kernel functions as resumable frames.
 
 Each modelled kernel function that can block is a handler
-``fn(k, t, f) -> int`` run on the thread's top Frame.  It returns CONT after
-pushing a callee or returning to its caller (the step goes on), or DONE once
-the step did a unit of work or the thread went to sleep.  A blocked frame
+``fn(k, t, f) -> int`` run on the thread's top Frame (state.py has one
+Frame class per function, with its locals).  It returns CONT after pushing
+a callee or returning to its caller (the step goes on), or DONE once the
+step did a unit of work or the thread went to sleep.  A blocked frame
 keeps its ``pc``, so the wakeup resumes it exactly where the kernel would
 retry.
 """
@@ -18,19 +19,21 @@ CONT = 0
 DONE = 1
 
 Handler = Callable[[Kernel, Thread, Frame], int]
-HANDLERS: dict[str, Handler] = {}
+HANDLERS: dict[type, Handler] = {}
 
 
-def kernel_function(name: str) -> Callable[[Handler], Handler]:
+def kernel_function(frame_class: type) -> Callable[[Handler], Handler]:
+    """Register the handler that runs frames of ``frame_class``."""
+
     def register(fn: Handler) -> Handler:
-        HANDLERS[name] = fn
+        HANDLERS[frame_class] = fn
         return fn
 
     return register
 
 
-def call(t: Thread, fn: str, a: int = 0, b: int = 0, c: int = 0, d: int = 0) -> int:
-    t.frames.append(Frame(fn, 0, a, b, c, d))
+def call(t: Thread, frame: Frame) -> int:
+    t.frames.append(frame)
     return CONT
 
 

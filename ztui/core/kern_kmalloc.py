@@ -8,8 +8,8 @@ list, so an object freed into a slab on ``empty`` is found only by a poll.
 from __future__ import annotations
 
 from .frames import CONT, DONE, call, emit, kernel_function, ret
-from .kern_synch import tsleep
-from .state import Frame, Kernel, KmallocType, Slab, Thread
+from .kern_synch import made_progress, tsleep
+from .state import Kernel, KmallocObjFrame, KmallocType, PollerFrame, Slab, SlabAllocFrame, Thread, ThreadKind
 from .vm_page import vm_page_free_toq
 
 KMALLOC_SLAB_SIZE = 128 * 1024
@@ -20,12 +20,20 @@ KMALLOC_MAXFREEMAGS = 4
 KZONE_BRETIRE = 4
 KMGD_MAXFREESLABS = 128
 POLL_EMPTY = 16
-TYPE_NAMES = ("SWAPMETA", "MAP ENTRY")
+TYPE_NAMES = ("SWAPMETA", "MAP ENTRY")  # the first entries of Config.ktype_names
+SWAPMETA_TYPE, MAPENTRY_TYPE = 0, 1
 
+# kmem_slab_alloc's answers to _kmalloc_obj (kern_slaballoc.py)
+SLAB_NULL, SLAB_ALLOCATED, SLAB_RESERVED = 0, 1, 2
+
+M_RNOWAIT = 0x0001
 M_WAITOK = 0x0002
+M_ZERO = 0x0100
 M_USE_RESERVE = 0x0200
 M_NULLOK = 0x0400
 M_USE_INTERRUPT_RESERVE = 0x1000
+M_NOWAIT = M_RNOWAIT | M_NULLOK | M_USE_RESERVE  # sys/malloc.h:84
+M_INTWAIT = M_WAITOK | M_USE_RESERVE | M_USE_INTERRUPT_RESERVE
 
 
 def cacheline_align(n: int) -> int:
@@ -107,16 +115,16 @@ def try_existing_slabs(k: Kernel, ty: KmallocType, cpu: int) -> int:
     return -1
 
 
-@kernel_function("kmalloc_obj")
-def kmalloc_obj(k: Kernel, t: Thread, f: Frame) -> int:
-    """_kmalloc_obj(): an object from this CPU's slabs, else a new slab.
+@kernel_function(KmallocObjFrame)
+def kmalloc_obj(k: Kernel, t: Thread, f: KmallocObjFrame) -> int:
+    """_kmalloc_obj() (kern_kmalloc.c:682-900): an object from this CPU's slabs, else a new slab.
 
-    Locals: a=type index, b=caller's M_* flags.  Returns the slab id, or -1
-    for NULL (only when kmem_slab_alloc gave up, see no-hold-and-wait).
-    The caller's flags are not passed to kmem_slab_alloc: it always gets
-    M_WAITOK (reference §9.6), unless the pass-reserve-flags mitigation is on.
+    Returns the slab id, or -1 for NULL (only when kmem_slab_alloc gave up,
+    see no-hold-and-wait and nowait-reserve).  The caller's flags are not
+    passed to kmem_slab_alloc: it always gets M_WAITOK (reference §9.6),
+    unless the pass-reserve-flags mitigation is on.
     """
-    ty = k.ktypes[TYPE_NAMES[f.a]]
+    ty = k.ktypes[k.cfg.ktype_names[f.ktype]]
     cpu = t.cpu
     if f.pc == 0:
         sid = try_existing_slabs(k, ty, cpu)
@@ -124,33 +132,49 @@ def kmalloc_obj(k: Kernel, t: Thread, f: Frame) -> int:
             return ret(t, sid)
         if k.kmslab_free[cpu]:
             k.kmslab_free[cpu] -= 1
+            ty.slabs_from_blank += 1
             emit(k, t, "kmalloc", f"kmalloc_obj({ty.name}): blank slab from gd_kmslab")
             return ret(t, install_new_slab(k, ty, cpu))
         flags = M_WAITOK
         if "pass-reserve-flags" in k.mitigations:
-            flags |= f.b & (M_USE_RESERVE | M_USE_INTERRUPT_RESERVE | M_NULLOK)
+            flags |= f.flags & (M_USE_RESERVE | M_USE_INTERRUPT_RESERVE | M_NULLOK)
+        if ty.reserve >= 0:
+            flags = M_NOWAIT  # nowait-reserve: never wait for a slab's pages
         f.pc = 1
         emit(k, t, "kmalloc", f"kmalloc_obj({ty.name}): no free object, kmem_slab_alloc(128K)")
-        return call(t, "kmem_slab_alloc", flags, f.a)
-    if t.rv == 0:
-        return ret(t, -1)
-    if t.rv == 2:
+        return call(t, SlabAllocFrame(flags=flags, ktype=f.ktype))
+    if t.rv == SLAB_NULL:
+        return ret(t, take_reserve(k, t, ty))
+    if t.rv == SLAB_RESERVED:
         ty.reserved_slab -= 1
         emit(k, t, "kmalloc", f"kmalloc_obj({ty.name}): using the reserved slab")
+    else:
+        ty.slabs_allocated += 1
     return ret(t, install_new_slab(k, ty, cpu))
+
+
+def take_reserve(k: Kernel, t: Thread, ty: KmallocType) -> int:
+    """nowait-reserve: a pageout daemon takes an object from the type's reserve (M_USE_RESERVE); NULL otherwise."""
+    if ty.reserve < 0 or t.kind not in (ThreadKind.PAGEDAEMON, ThreadKind.EMERGPAGER):
+        return -1
+    reserve = k.slabs[ty.reserve]
+    if reserve.nfree == 0:
+        return -1
+    emit(k, t, "kmalloc", f"kmalloc_obj({ty.name}): no slab without waiting; an object from the pagers' reserve ({reserve.nfree - 1} left)")
+    return take(k, ty, ty.reserve)
 
 
 def install_new_slab(k: Kernel, ty: KmallocType, cpu: int) -> int:
     sid = new_slab(k, ty, cpu)
     rotate_in(k, ty, cpu, sid)
-    k.progress_tick = k.tick
+    made_progress(k)
     return take(k, ty, sid)
 
 
-def kfree_obj(k: Kernel, ty: KmallocType, sid: int) -> None:
-    """_kfree_obj(): the object returns to its slab; no list changes, no memory returned."""
-    k.slabs[sid].nfree += 1
-    ty.inuse -= 1
+def kfree_obj(k: Kernel, ty: KmallocType, sid: int, n: int = 1) -> None:
+    """_kfree_obj() (kern_kmalloc.c:928): objects return to their slab; no list changes, no memory returned."""
+    k.slabs[sid].nfree += n
+    ty.inuse -= n
 
 
 def retire_candidates(k: Kernel, ty: KmallocType) -> list[int]:
@@ -160,34 +184,47 @@ def retire_candidates(k: Kernel, ty: KmallocType) -> list[int]:
     out = []
     for sid in ty.full[:POLL_EMPTY]:
         s = k.slabs[sid]
-        # exis_freeable(): about 2 s on the full list (the kernel's 2 pseudo-ticks)
-        if s.nfree == s.ncount and k.tick - s.full_since >= 2 * k.hz:
+        # exis_freeable() (exislock2.h:157-160): two EXIS pseudo_ticks on the full list;
+        # pseudo_ticks advance about once a hardclock (kern_clock.c:784-807)
+        if s.nfree == s.ncount and k.tick - s.full_since >= 2:
             out.append(sid)
             if len(out) == KZONE_BRETIRE or len(ty.full) - len(out) <= KMALLOC_MAXFREEMAGS:
                 break
     return out
 
 
-@kernel_function("kmalloc_poller_thread")
-def kmalloc_poller_thread(k: Kernel, t: Thread, f: Frame) -> int:
-    """kmalloc_poller_thread(): once a second, poll one kmalloc_obj type.
+@kernel_function(PollerFrame)
+def kmalloc_poller_thread(k: Kernel, t: Thread, f: PollerFrame) -> int:
+    """kmalloc_poller_thread() (kern_slaballoc.c:477-516): each wakeup, poll one malloc type.
 
+    It walks every malloc type in turn (Config.poll_types of them; the
+    modelled kmalloc_obj types are the first), staying on a type while
+    malloc_mgt_poll retires a full batch (kern_kmalloc.c:600-606).
     Retired slabs refill the reserved slab (mitigation), then gd_kmslab's
-    blank-slab cache; beyond KMGD_MAXFREESLABS they would go to
-    kmem_slab_free (which needs map entries itself, reference §9.8).
+    blank-slab cache; beyond KMGD_MAXFREESLABS they go to kmem_slab_free
+    (which needs map entries itself, reference §9.8).
     """
     if f.pc == 0:
-        tsleep(k, t, "sticks", "kmslp", k.hz + 1)
+        tsleep(k, t, "sticks", "kmslp", k.hz + 1)  # hz / kzone_pollfreq + 1
         f.pc = 1
         return DONE
     f.pc = 0
-    names = [n for n in TYPE_NAMES if n in k.ktypes]
-    if not names:
-        return CONT
-    ty = k.ktypes[names[k.poll_rotor % len(names)]]
-    k.poll_rotor += 1
+    slot = k.poll_rotor % k.cfg.poll_types
+    names = k.cfg.ktype_names
+    ty = k.ktypes.get(names[slot]) if slot < len(names) else None
+    if ty is None:
+        k.poll_rotor += 1  # not a kmalloc_obj type, or not modelled: nothing to poll
+        return DONE
+    if malloc_mgt_poll(k, t, ty) < KZONE_BRETIRE or not retire_candidates(k, ty):
+        k.poll_rotor += 1
+    return DONE
+
+
+def malloc_mgt_poll(k: Kernel, t: Thread, ty: KmallocType) -> int:
+    """malloc_mgt_poll(): refresh ``empty``, retire up to kzone_bretire free slabs; how many it retired."""
     malloc_mgt_poll_empty_locked(k, ty, POLL_EMPTY)
-    for sid in retire_candidates(k, ty):
+    retired = retire_candidates(k, ty)
+    for sid in retired:
         ty.full.remove(sid)
         del k.slabs[sid]
         if "reserved-slab" in k.mitigations and ty.reserved_slab < 1:
@@ -197,7 +234,75 @@ def kmalloc_poller_thread(k: Kernel, t: Thread, f: Frame) -> int:
         else:
             kmem_slab_free(k)
         emit(k, t, "kmalloc", f"malloc_mgt_poll({ty.name}): retired a free slab")
-    return DONE
+    return len(retired)
+
+
+# --- a workload's own kmalloc_obj types (Config.kobjs) ---------------------------
+
+
+def kobj_due(k: Kernel, t: Thread) -> int:
+    """The index of a type whose objects the process owes, or -1."""
+    for i, cfg in enumerate(k.cfg.kobjs):
+        if cfg.owner == t.tid and k.ktypes[k.cfg.ktype_names[cfg.ktype]].allocated < cfg.rate * (k.tick + 1) // k.hz:
+            return i
+    return -1
+
+
+def kobj_allocate_from_slabs(k: Kernel, t: Thread, i: int) -> bool:
+    """Take the objects owed from slabs that have them; False if a new slab is needed."""
+    cfg = k.cfg.kobjs[i]
+    ty = k.ktypes[k.cfg.ktype_names[cfg.ktype]]
+    owed = cfg.rate * (k.tick + 1) // k.hz - ty.allocated
+    while owed:
+        sid = try_existing_slabs(k, ty, t.cpu)
+        if sid < 0:
+            return False
+        s = k.slabs[sid]
+        n = min(owed, s.nfree + 1)  # try_existing_slabs took one already
+        s.nfree -= n - 1
+        ty.inuse += n - 1
+        kobj_record(k, i, sid, n)
+        owed -= n
+    return True
+
+
+def kobj_record(k: Kernel, i: int, sid: int, n: int) -> None:
+    cfg = k.cfg.kobjs[i]
+    ty = k.ktypes[k.cfg.ktype_names[cfg.ktype]]
+    ty.allocated += n
+    ty.live.append((k.tick + cfg.lifetime if cfg.lifetime >= 0 else -1, sid, n))
+
+
+def kobj_expire(k: Kernel) -> None:
+    """Objects whose lifetime is over are freed (vnlru, cache_cleanneg and the like)."""
+    for cfg in k.cfg.kobjs:
+        if cfg.lifetime < 0:
+            continue
+        ty = k.ktypes[k.cfg.ktype_names[cfg.ktype]]
+        live = ty.live
+        while live and live[0][0] <= k.tick:
+            _, sid, n = live.popleft()
+            kfree_obj(k, ty, sid, n)
+
+
+def kobj_owner_exit(k: Kernel, t: Thread) -> None:
+    """The owner's exit frees every object it still holds."""
+    for cfg in k.cfg.kobjs:
+        if cfg.owner == t.tid:
+            ty = k.ktypes[k.cfg.ktype_names[cfg.ktype]]
+            while ty.live:
+                _, sid, n = ty.live.popleft()
+                kfree_obj(k, ty, sid, n)
+
+
+def next_kobj_expiry(k: Kernel) -> int:
+    """The earliest tick an object's lifetime ends; -1 if none."""
+    ends = []
+    for cfg in k.cfg.kobjs:
+        live = k.ktypes[k.cfg.ktype_names[cfg.ktype]].live
+        if cfg.lifetime >= 0 and live:
+            ends.append(live[0][0])
+    return min(ends, default=-1)
 
 
 def kmem_slab_free(k: Kernel) -> None:

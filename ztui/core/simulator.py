@@ -1,18 +1,22 @@
 """Simulator: the public face of the core (see docs/architecture.md).
 
 It owns one Kernel (the whole state) plus observer data that is not
-state: the event log and the free+cache history.
+state: the event log, the free+cache history and, when asked for
+(record_history()), the step-indexed history the TUI draws.
 """
 
 from __future__ import annotations
 
 from collections import deque
+
+import attrs
 from typing import Callable
 
 from ztui.scenario.model import USEC, Scenario, Scheduler
 
 from . import (  # noqa: F401  (register kernel functions)
     intr,
+    vfs_bio,
     kern_kmalloc,
     kern_proc,
     kern_slaballoc,
@@ -25,16 +29,26 @@ from . import (  # noqa: F401  (register kernel functions)
 from .boot import boot
 from .copying import clone_kernel, encode, state_digest
 from .frames import CONT, HANDLERS
+from .history import DEFAULT_CAPACITY, HistoryView, StepHistory
+from .invariants import assert_invariants
 from .kern_synch import (
     RUN,
+    STEP_UNITS,
+    io_channel,
+    next_io,
+    now,
+    wakeup,
     fire_timeouts,
     next_event_tick,
     pick_random,
     pick_round_robin,
 )
-from .snapshot import EventView, Snapshot, VerdictView
-from .state import Kernel, Thread
-from .verdict import check_stuck, explain, workload_complete
+from .explain import explain
+from .hazard_report import hazard_view, keep_closest, open_episodes, why
+from .snapshot import EventView, HazardView, Snapshot, VerdictView
+from .state import Kernel, Thread, Verdict
+from .verdict import check_stuck, workload_complete
+from .vmstats import hardclock_rollup
 from .views import build_snapshot
 
 EVENT_LOG_MAX = 5000
@@ -42,8 +56,10 @@ HISTORY_MAX = 4096
 
 
 class Simulator:
-    def __init__(self, scenario: Scenario, kernel: Kernel, seed: int) -> None:
+    def __init__(self, scenario: Scenario, kernel: Kernel, seed: int, check_every: int = 0) -> None:
         self.scenario = scenario
+        self.check_every = check_every  # debug: assert the invariants every N events (0: never)
+        self._unchecked = 0
         self.seed = seed
         self.k = kernel
         self.random = scenario.run.scheduler is Scheduler.RANDOM
@@ -51,16 +67,25 @@ class Simulator:
         self.max_ticks = scenario.run.max_time * kernel.hz // USEC
         kernel.step_cap = self.max_steps  # no batch runs past the scenario's limit
         self.events: deque[EventView] = deque(maxlen=EVENT_LOG_MAX)
+        self.hazards: list[HazardView] = []  # the closest approaches so far (hazard_report.KEEP)
+        self.hazard_count = 0
         self.history: list[tuple[int, int]] = [(0, kernel.free + kernel.cache)]
+        self.step_history: StepHistory | None = None
+        self.passed_verdict: VerdictView | None = None  # a livelock the user chose to step past
         self._verdict: VerdictView | None = None
 
     @classmethod
-    def from_scenario(cls, scenario: Scenario, seed: int | None = None, log: bool = True) -> Simulator:
+    def from_scenario(
+        cls, scenario: Scenario, seed: int | None = None, log: bool = True, check_every: int = 0
+    ) -> Simulator:
         seed = scenario.run.seed if seed is None else seed
         k = boot(scenario, seed)
         if not log:
-            k.log = None
-        return cls(scenario, k, seed)
+            k.log = k.hazlog = None
+        sim = cls(scenario, k, seed, check_every)
+        if check_every:
+            assert_invariants(k)
+        return sim
 
     # --- reading ----------------------------------------------------------
 
@@ -87,7 +112,7 @@ class Simulator:
     def runnable(self) -> tuple[int, ...]:
         """Thread ids the scheduler may run now; empty when the clock must advance."""
         k = self.k
-        if k.verdict or k.tick_steps >= k.steps_per_tick * k.ncpus:
+        if k.verdict or k.tick_units >= k.tick_budget:
             return ()
         return tuple(t.tid for t in k.threads if t.state == RUN)
 
@@ -96,6 +121,9 @@ class Simulator:
         if not ready:
             return None
         return self._pick(ready, advance=False).tid
+
+    def history_view(self) -> HistoryView | None:
+        return None if self.step_history is None else self.step_history.view()
 
     def snapshot(self, events: int = 200) -> Snapshot:
         tail = tuple(self.events)[-events:] if events else ()
@@ -121,11 +149,48 @@ class Simulator:
             k.step, k.rr_last, k.rng = saved
 
     def clone(self) -> Simulator:
-        twin = Simulator(self.scenario, clone_kernel(self.k), self.seed)
+        twin = Simulator(self.scenario, clone_kernel(self.k), self.seed, self.check_every)
         twin.events = deque(self.events, maxlen=EVENT_LOG_MAX)
+        twin.hazards, twin.hazard_count = list(self.hazards), self.hazard_count
         twin.history = list(self.history)
         twin._verdict = self._verdict
+        twin.passed_verdict = self.passed_verdict
+        if self.step_history is not None:  # shared, not copied: a clone's past is the same run
+            twin._use_history(self.step_history)
         return twin
+
+    def step_past_verdict(self) -> None:
+        """Let the run go on after a livelock, to watch it spin; later livelocks are not verdicts.
+
+        A deadlock, a recursion or the end of the run (ok) leaves nothing to
+        step: only a livelock can be passed.  The verdict stays known as
+        ``passed_verdict``.
+        """
+        if self._verdict is None or self._verdict.kind != "livelock":
+            raise ValueError("only a livelock can be stepped past")
+        self.passed_verdict = self._verdict
+        self._verdict = None
+        self.k.verdict = Verdict.NONE
+
+    def record_history(self, capacity: int = DEFAULT_CAPACITY) -> StepHistory:
+        """Turn on the step-indexed history (see ztui.core.history); clones share it.
+
+        Off by default: with it on, every step call also checks whether a
+        sample is due, which the headless paths should not pay for.
+        """
+        if self.step_history is None:
+            self._use_history(StepHistory(self.k, capacity))
+        return self.step_history
+
+    def _use_history(self, history: StepHistory) -> None:
+        self.step_history = history
+        self._end_step = self._end_step_recorded  # an instance attribute: the class's path stays as it was
+
+    def _end_step_recorded(self, clock: bool = False) -> bool:
+        Simulator._end_step(self, clock)
+        if self.k.step >= self.step_history.next_at:
+            self.step_history.sample(self.k)
+        return True
 
     # --- stepping ------------------------------------------------------------
 
@@ -145,17 +210,17 @@ class Simulator:
             finally:
                 k.step_cap = self.max_steps
         cur = k.threads[k.cur] if k.cur >= 0 else None
-        if tid is None and cur is not None and cur.state == RUN and k.slice_left > 0 and (
-            k.tick_steps < k.steps_per_tick * k.ncpus
-        ):
+        if tid is None and cur is not None and cur.state == RUN and k.slice_left > 0 and k.tick_units < k.tick_budget:
+            k.curcpu, k.actor = cur.cpu, cur.tid
             run_thread(k, cur)  # the running thread goes on in its time slice
             k.slice_left -= 1
             return self._end_step()
         ready = [t for t in k.threads if t.state == RUN]
-        if not ready or k.tick_steps >= k.steps_per_tick * k.ncpus:
+        if not ready or k.tick_units >= k.tick_budget:
             if tid is not None:
                 raise ValueError(f"thread {tid} cannot run now: the clock must advance first")
             self._advance_clock(bool(ready))
+            return self._end_step(clock=True)
         else:
             if tid is None:
                 t = self._pick(ready, advance=True)
@@ -163,21 +228,33 @@ class Simulator:
                 t = k.threads[tid]
                 if t.state != RUN:
                     raise ValueError(f"thread {tid} ({t.name}) is not runnable")
-            if t.tid != k.cur:
+            if t.tid != k.cur or k.slice_left <= 0:  # a new time slice, also for the thread re-picked
                 k.cur = t.tid
                 k.rr_last = t.tid
                 k.slice_left = k.cfg.quantum
+            k.curcpu, k.actor = t.cpu, t.tid
             run_thread(k, t)
             k.slice_left -= 1
         return self._end_step()
 
-    def _end_step(self) -> bool:
+    def _end_step(self, clock: bool = False) -> bool:
+        """Count the step; the verdict rules run once per clock tick, and at once when a step sets one."""
         k = self.k
         k.step += 1
-        k.tick_steps += 1
+        if not clock:
+            k.tick_units += STEP_UNITS
         if k.log:
             self._drain_log()
-        if k.verdict or k.tick_steps == 1 or k.step >= self.max_steps:
+        if k.hazlog:
+            self._drain_hazards()
+        if (k.io or k.reads) and next_io(k) <= now(k):
+            self._complete_io()
+        if self.check_every:
+            self._unchecked += 1
+            if self._unchecked >= self.check_every:
+                self._unchecked = 0
+                assert_invariants(k)
+        if k.verdict or clock or k.step >= self.max_steps:
             self._check_verdict()
         return True
 
@@ -211,27 +288,50 @@ class Simulator:
         return pick_round_robin(self.k, ready)
 
     def _advance_clock(self, busy: bool) -> None:
-        """hardclock: the next tick if the CPU is busy, else straight to the next timed event."""
+        """hardclock: the next tick if the CPU is busy, else straight to the next timed event.
+
+        An idle machine whose next event is an I/O completion within this
+        tick moves to it without a new tick.
+        """
         k = self.k
         if busy:
             new = k.tick + 1
         else:
             new = next_event_tick(k)
+            io = next_io(k)
+            if io >= 0 and (new < 0 or io < new * k.tick_budget):
+                if io < (k.tick + 1) * k.tick_budget:
+                    k.tick_units = max(k.tick_units, io - k.tick * k.tick_budget)
+                    self._complete_io()
+                    return
+                new = io // k.tick_budget
             if new < 0:
-                k.verdict = "deadlock"
+                k.verdict = Verdict.DEADLOCK
                 return
         new = min(new, max(self.max_ticks, k.tick + 1))  # stop the clock at run.max_time
         k.tick = new
-        k.tick_steps = 0
-        done = [io for io in k.io if io.done_tick <= new]
-        if done:
-            k.io = [io for io in k.io if io.done_tick > new]
-            for io in done:
-                swap_pager.swp_pager_async_iodone(k, io)
-        if k.intr_held:
-            intr.netisr_release(k)
+        k.tick_units = 0
+        k.curcpu, k.actor = 0, -1  # interrupts and callouts
+        hardclock_rollup(k)
+        self._complete_io()
+        if k.sockbuf:
+            intr.soreceive(k)
+        if k.cfg.kobjs:
+            kern_kmalloc.kobj_expire(k)
         fire_timeouts(k)
         self._record_history()
+
+    def _complete_io(self) -> None:
+        """biodone for every write and read whose time has come, in interrupt context."""
+        k = self.k
+        t = now(k)
+        saved = k.curcpu, k.actor
+        k.curcpu, k.actor = 0, -1
+        while k.io and k.io[0].done_at <= t:
+            swap_pager.swp_pager_async_iodone(k, k.io.pop(0))
+        while k.reads and k.reads[0].done_at <= t:
+            wakeup(k, io_channel(k.reads.pop(0).tid))
+        k.curcpu, k.actor = saved
 
     def _record_history(self) -> None:
         k = self.k
@@ -249,18 +349,30 @@ class Simulator:
             self.events.append(EventView(step, k.tick, name, sub, text))
         k.log.clear()
 
+    def _drain_hazards(self) -> None:
+        k = self.k
+        self.hazard_count += len(k.hazlog)
+        self.hazards = keep_closest(self.hazards, [hazard_view(r) for r in k.hazlog])
+        k.hazlog.clear()
+
     def _check_verdict(self) -> None:
         k = self.k
         if not k.verdict:
             if workload_complete(k):
-                k.verdict = "ok"
-            elif k.step >= self.max_steps or k.tick >= self.max_ticks:
-                k.verdict = "ok"
+                k.verdict = Verdict.OK
             else:
                 k.verdict = check_stuck(k)
+                if k.verdict is Verdict.LIVELOCK and self.passed_verdict is not None:
+                    k.verdict = Verdict.NONE  # the user is watching this livelock on purpose
+                if not k.verdict and (k.step >= self.max_steps or k.tick >= self.max_ticks):
+                    k.verdict = Verdict.LIMIT
             if not k.verdict:
                 return
-        self._verdict = explain(self, k)
+        view = explain(self, k)
+        hazards = tuple(keep_closest(self.hazards, open_episodes(k)))
+        self._verdict = attrs.evolve(
+            view, hazards=hazards, hazard_count=self.hazard_count, why=why(k, view, hazards, self.hazard_count)
+        )
         if k.log is not None:
             self.events.append(EventView(k.step, k.tick, "", "verdict", self._verdict.headline))
 
@@ -268,6 +380,6 @@ class Simulator:
 def run_thread(k: Kernel, t: Thread) -> None:
     """Run ``t``'s top frame until it does a unit of work or blocks."""
     frames = t.frames
-    while frames and HANDLERS[frames[-1].fn](k, t, frames[-1]) == CONT:
+    while frames and HANDLERS[type(frames[-1])](k, t, frames[-1]) == CONT:
         if k.verdict:
             return

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import attrs
 
+from .history import HistoryView
+
 
 @attrs.frozen
 class EventView:
@@ -87,14 +89,64 @@ class MapEntryView:
 
 
 @attrs.frozen
+class HazardView:
+    """A pager's allocation that only the pagers' own work can feed (core/hazard.py), and how close it came."""
+
+    thread: str
+    where: tuple[str, ...]  # the call path when it ended, outermost first
+    step: int  # when it began
+    tick: int
+    end_step: int
+    end_tick: int
+    allocation: str  # e.g. "kmalloc_obj slab for SWAPMETA (kmem_slab_alloc, 32 pages)"
+    pages: int  # pages it needed in all
+    page_class: str  # e.g. "NORMAL|SYSTEM"
+    floor_name: str  # e.g. "v_interrupt_free_min"
+    floor: int  # pages that had to remain: free+cache must stay at or above it
+    lowest_margin: int  # free+cache - floor - pages still needed, at its lowest; < 0: it had to wait
+    pages_needed_then: int
+    taken_below_severe: tuple[tuple[str, int], ...]  # (who, pages) others took below v_free_severe meanwhile
+    outcome: str  # "completed", "gave up (...)", "open" (still running at the verdict), ...
+
+    @property
+    def pages_to_wedge(self) -> int:
+        """Pages others would have had to take, below v_free_severe, for this allocation to wait."""
+        return max(0, self.lowest_margin + 1)
+
+
+@attrs.frozen
 class VerdictView:
-    kind: str  # "ok", "deadlock", "livelock", "recursion"
+    kind: str  # "ok", "limit", "deadlock", "livelock", "recursion"
     step: int
     tick: int
     headline: str  # one line
     explanation: tuple[str, ...]  # the chain of waits, outermost cause last
-    threads: tuple[str, ...]  # thread names in the chain, for highlighting
+    threads: tuple[str, ...]  # thread names in the chain (the wedged threads), for highlighting
     resources: tuple[str, ...]  # e.g. "free+cache", "SWAPMETA", "gd_vme_avail", "pbuf"
+    hazards: tuple[HazardView, ...] = ()  # the closest approaches, closest first
+    hazard_count: int = 0  # every hazard episode of the run
+    why: str = ""  # one paragraph: why the run survived, or why it wedged
+
+    @property
+    def closest(self) -> HazardView | None:
+        return self.hazards[0] if self.hazards else None
+
+
+@attrs.frozen
+class WorkloadView:
+    """How much of the processes' work is done: what a run's progress is measured against."""
+
+    phases_done: int
+    phases_total: int
+    pages_done: int  # pages handled in phases with a page count (alloc, read, churn, touch, free)
+    pages_total: int  # their pages; unbounded churn is left out
+
+    @property
+    def fraction(self) -> float:
+        """0..1: pages done if the phases have page counts, else phases done."""
+        if self.pages_total:
+            return min(self.pages_done / self.pages_total, 1.0)
+        return self.phases_done / self.phases_total if self.phases_total else 1.0
 
 
 @attrs.frozen
@@ -115,6 +167,9 @@ class Snapshot:
     history: tuple[tuple[int, int], ...]  # (tick, free+cache) samples, oldest first
     verdict: VerdictView | None
     counters: dict = attrs.field(factory=dict)  # whole-run event counts: {"oom-kill": n, "swap-full": n}
+    workload: WorkloadView | None = None
+    step_history: HistoryView | None = None  # when the simulator records one (Simulator.record_history)
+    passed_verdict: VerdictView | None = None  # a livelock the user stepped past (Simulator.step_past_verdict)
 
     @property
     def sim_time_s(self) -> float:

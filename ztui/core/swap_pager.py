@@ -1,25 +1,39 @@
-"""The swap pager: swap space, swblock metadata, async writes (sys/vm/swap_pager.c).
+"""The swap pager: swap space, swblock metadata, async writes (sys/vm/swap_pager.c at 577b958f5e).
 
-Simplifications: swap space is a free-block count (the blist never
-fragments), a cluster is not trimmed at SWB_DMMAX stripes, and a finished
-write puts its pages back at the inactive tail (in the kernel they stay at
-their queue position, which the next scan reaches about as late).
+Simplifications: swap space is a count of free blocks (the blist never
+fragments, so swp_pager_getswapspace's halving only matters when swap is
+nearly full), and a chunk is not trimmed at a SWB_DMMAX stripe boundary
+(1681-1690; one swap device, nothing to stripe across).  I/O completes on
+a clock tick, so a latency below one tick takes one tick.
 """
 
 from __future__ import annotations
 
 from .frames import CONT, DONE, call, emit, kernel_function, ret
 from .kern_kmalloc import kfree_obj
-from .kern_synch import tsleep, wakeup
-from .state import DIRTY, DISK, WINATCFLS, Frame, IoReq, Kernel, Thread, VmObject
-from .vm_object import INACTIVE, enqueue
-from .vm_page import vm_wait
+from bisect import insort
+
+from .kern_synch import done_at, now, tsleep, wakeup
+from .state import DISK, FlushFrame, IoReq, KmallocObjFrame, Kernel, MetaBuildFrame, Thread, VmObject
+from .vm_object import ACTIVE, INACTIVE, queue_add, queue_insert, queue_take
+from .vm_page import vm_paging_severe, vm_wait
+from .vm_page_queues import BUSY, DIRTY, WINATCFLS
+from .vm_pageout import kill_biggest
 from .vm_zone import zalloc_interrupt, zfree
 
+SWB_NPAGES = 16
+MAX_PAGEOUT_CLUSTER = SWB_NPAGES  # swap_pager.c:125-126
+MAXPHYS_PAGES = 128 * 1024 // 4096  # MAXPHYS / PAGE_SIZE (cpu/x86_64/include/param.h:123)
+NSW_CLUSTER_MAX = min(MAXPHYS_PAGES, MAX_PAGEOUT_CLUSTER)  # swap_pager_swap_init (420): 16 pages a write
 BLIST_MAX_ALLOC = 64
 SWAPMETA = "SWAPMETA"
 CHAN_PBUF = "nsw_wcount_async"
 M_NULLOK_INTWAIT = 0x1602  # the 2021 experiment's M_NULLOK|M_INTWAIT
+
+
+def object_channel(oid: int) -> str:
+    """The wait channel of a page or an object whose pageout is in flight (vm_page_sleep_busy, vm_object_pip_wait)."""
+    return f"pip:{oid}"
 
 
 def swp_sizecheck(k: Kernel) -> None:
@@ -35,7 +49,7 @@ def swp_sizecheck(k: Kernel) -> None:
 
 
 def swp_pager_getswapspace(k: Kernel, t: Thread, n: int) -> int:
-    """swp_pager_getswapspace() with swap_pager_putpages' halving; 0 on failure."""
+    """swp_pager_getswapspace() with swap_pager_putpages' halving (1662-1670); 0 on failure."""
     while k.swap_free < n and n > 4:
         n //= 2
     if k.swap_free >= n:
@@ -80,21 +94,26 @@ def swp_pager_meta_free_all(k: Kernel, obj: VmObject) -> None:
         swblock_free(k, obj, blk)
 
 
-@kernel_function("vm_pageout_flush")
-def vm_pageout_flush(k: Kernel, t: Thread, f: Frame) -> int:
-    """vm_pageout_flush() -> swap_pager_putpages() for one soft-busied cluster.
+@kernel_function(FlushFrame)
+def vm_pageout_flush(k: Kernel, t: Thread, f: FlushFrame) -> int:
+    """vm_pageout_flush() (vm_pageout.c:471) -> swap_pager_putpages() (swap_pager.c:1588-1790).
 
-    Locals: a=oid, b=next pindex, c=pages left, d=chunk size, e=page in chunk.
+    The cluster is written in chunks of nsw_cluster_max (16) pages: each
+    takes swap space, then an async pbuf (at most 4 in flight), then
+    swp_pager_meta_build for every page, then the write, which completes
+    in swp_pager_async_iodone.
     """
-    obj = k.objects[f.a]
+    obj = k.objects[f.oid]
     if f.pc == 0:  # next chunk: swap space first
-        if f.c == 0:
-            return ret(t, 0)
-        n = swp_pager_getswapspace(k, t, min(BLIST_MAX_ALLOC, f.c))
+        if f.done == f.count:
+            return ret(t, f.paged)
+        want = min(BLIST_MAX_ALLOC, f.count - f.done, NSW_CLUSTER_MAX)
+        n = swp_pager_getswapspace(k, t, want)
         if n == 0:
-            fail_cluster(k, obj, f.b, f.c)
-            return ret(t, 0)
-        f.d, f.e, f.pc = n, 0, 1
+            pageout_failed(k, obj, f.start + f.done, want)
+            f.done += want
+            return CONT
+        f.chunk, f.built, f.pc = n, 0, 1
     if f.pc == 1:  # getpbuf_kva(&nsw_wcount_async)
         if k.pbufs_free == 0:
             tsleep(k, t, CHAN_PBUF, "wswbuf2", 0, DISK)
@@ -102,69 +121,78 @@ def vm_pageout_flush(k: Kernel, t: Thread, f: Frame) -> int:
         k.pbufs_free -= 1
         f.pc = 2
     if f.pc == 2:  # swp_pager_meta_build for every page of the chunk
-        if f.e < f.d:
+        if f.built < f.chunk:
             f.pc = 3
-            return call(t, "swp_pager_meta_build", f.a, f.b + f.e)
+            return call(t, MetaBuildFrame(oid=f.oid, pindex=f.start + f.done + f.built))
         f.pc = 4
     if f.pc == 3:
-        f.e += 1
+        f.built += 1
         f.pc = 2
         return CONT
     # f.pc == 4: vn_strategy; the write completes in swp_pager_async_iodone
-    k.io.append(IoReq(k.tick + k.cfg.swap_write_ticks, f.a, f.b, f.d))
-    emit(k, t, "swap", f"swap_pager_putpages: {obj.owner} pages {f.b}-{f.b + f.d - 1} written async")
-    f.b += f.d
-    f.c -= f.d
+    first = f.start + f.done
+    insort(k.io, IoReq(now(k) + k.cfg.swap_write_units, f.oid, first, f.chunk), key=done_at)
+    emit(k, t, "swap", f"swap_pager_putpages: pid {k.threads[obj.owner].pid} pages {first}-{first + f.chunk - 1} written async")
+    f.done += f.chunk
+    f.paged += f.chunk
     f.pc = 0
     return DONE
 
 
+def unbusy_pages(k: Kernel, obj: VmObject, start: int, count: int, clean: bool) -> list[tuple[str, int, int, int]]:
+    """End the soft-busy of pages [start, start+count) where they lie: (queue, start, count, flags) of each piece."""
+    pieces = []
+    for qname in (INACTIVE, ACTIVE):
+        for s, seq, n, flags in queue_take(k, qname, obj.oid, start, count):
+            flags &= ~BUSY
+            if clean:
+                flags &= ~DIRTY
+            queue_insert(k, qname, seq, obj.oid, s, n, flags)
+            pieces.append((qname, s, n, flags))
+    obj.pip -= count
+    wakeup(k, object_channel(obj.oid))
+    return pieces
 
-def fail_cluster(k: Kernel, obj: VmObject, start: int, count: int) -> None:
-    """VM_PAGER_FAIL: the pages stay dirty on the inactive queue for a later retry."""
-    unbusy(k, obj, start, count)
-    enqueue(k, obj.inactive, start, count, DIRTY | WINATCFLS)
 
-
-def unbusy(k: Kernel, obj: VmObject, start: int, count: int) -> None:
-    end = start + count
-    kept = []
-    for s, c in obj.busy:
-        e = s + c
-        if e <= start or s >= end:
-            kept.append((s, c))
-            continue
-        if s < start:
-            kept.append((s, start - s))
-        if e > end:
-            kept.append((end, e - end))
-    obj.busy = kept
-    wakeup(k, f"busy:{obj.oid}")
+def pageout_failed(k: Kernel, obj: VmObject, start: int, count: int) -> None:
+    """VM_PAGER_FAIL (no swap): the pages stay dirty where they are, for a later pass (vm_pageout.c:566-578)."""
+    unbusy_pages(k, obj, start, count, clean=False)
 
 
 def swp_pager_async_iodone(k: Kernel, io: IoReq) -> None:
-    """swp_pager_async_iodone(): the pages are clean and stay inactive; the pbuf is freed."""
+    """swp_pager_async_iodone() after a write (swap_pager.c:2057-2077).
+
+    Each page is cleaned in place, so the next scan, which starts at the
+    head, caches it first; under vm_paging_severe() an active page of the
+    cluster is deactivated (to the inactive tail; an inactive page stays
+    put, vm_page.c:3364-3372).  The pbuf is freed.
+    """
     obj = k.objects.get(io.oid)
     if obj is not None:
-        unbusy(k, obj, io.start, io.count)
-        enqueue(k, getattr(obj, INACTIVE), io.start, io.count, 0)
+        severe = vm_paging_severe(k)
+        for qname, s, n, flags in unbusy_pages(k, obj, io.start, io.count, clean=True):
+            if qname == ACTIVE and severe:
+                queue_take(k, ACTIVE, obj.oid, s, n)
+                queue_add(k, INACTIVE, obj.oid, s, n, flags & ~WINATCFLS)
     k.pbufs_free += 1
     wakeup(k, CHAN_PBUF)
-    k.progress_tick = k.tick
 
 
-@kernel_function("swp_pager_meta_build")
-def swp_pager_meta_build(k: Kernel, t: Thread, f: Frame) -> int:
-    """swp_pager_meta_build(): record a page's swap block, allocating its swblock.
+@kernel_function(MetaBuildFrame)
+def swp_pager_meta_build(k: Kernel, t: Thread, f: MetaBuildFrame) -> int:
+    """swp_pager_meta_build() (2335-2400): record a page's swap block, allocating its swblock.
 
-    Locals: a=oid, b=pindex.  On a NULL allocation: vm_wait(0); goto retry.
+    On a NULL allocation: vm_wait(0); goto retry.  A block already recorded
+    for the page is freed first (2378-2391).
     """
-    obj = k.objects[f.a]
-    blk = f.b >> 5
-    bit = 1 << (f.b & 31)
+    obj = k.objects[f.oid]
+    blk = f.pindex >> 5
+    bit = 1 << (f.pindex & 31)
     if f.pc == 0:
         mask = obj.swb.get(blk)
         if mask is not None:
+            if mask & bit:
+                swp_pager_freeswapspace(k, 1)
             obj.swb[blk] = mask | bit
             return ret(t, 1)
         f.pc = 1
@@ -172,10 +200,21 @@ def swp_pager_meta_build(k: Kernel, t: Thread, f: Frame) -> int:
     # f.pc == 1: the allocator answered in t.rv (slab id, or -1 for NULL)
     if not swblock_alloc_end(k, t, obj, blk):
         f.pc = 0
-        vm_wait(k, t, 0)
+        if "nowait-reserve" in k.mitigations and k.swapmeta_kind == "kmalloc_obj":
+            swap_zone_exhausted(k, t)
+        else:
+            vm_wait(k, t, 0)
         return DONE
     obj.swb[blk] = bit
     return ret(t, 1)
+
+
+def swap_zone_exhausted(k: Kernel, t: Thread) -> None:
+    """nowait-reserve, as FreeBSD's swp_pager_meta_build does it: no slab and the reserve is spent,
+    so kill the biggest process (vm_pageout_oom(VM_OOM_SWAPZ)) and pause("swzonxb", 10)."""
+    emit(k, t, "swap", "swap blk zone exhausted, increase kern.maxswzone")
+    kill_biggest(k, t, "swap blk zone exhausted")
+    tsleep(k, t, "", "swzonxb", 10)
 
 
 # --- struct swblock allocation: zalloc(swap_zone) or kmalloc_obj(M_SWAP_SWBLOCK) ---
@@ -186,7 +225,7 @@ def swblock_alloc_begin(k: Kernel, t: Thread) -> int:
     if k.swapmeta_kind == "zalloc":
         t.rv = 0 if zalloc_interrupt(k, t, k.zones[SWAPMETA]) else -1
         return CONT
-    return call(t, "kmalloc_obj", 0, M_NULLOK_INTWAIT)
+    return call(t, KmallocObjFrame(ktype=0, flags=M_NULLOK_INTWAIT))
 
 
 def swblock_alloc_end(k: Kernel, t: Thread, obj: VmObject, blk: int) -> bool:

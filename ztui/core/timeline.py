@@ -161,7 +161,9 @@ class Timeline:
         target = max(step, self.origin)
         checkpoint = self._checkpoint_at_or_before(target)
         if not checkpoint.step <= self.sim.step_count <= target:
+            passed = self.sim.passed_verdict
             self.sim = checkpoint.sim.clone()
+            self.sim.passed_verdict = passed  # stepping on past a livelock holds for the whole timeline
         self._run_until(target)
 
     def run(

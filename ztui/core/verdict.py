@@ -1,69 +1,164 @@
-"""Verdicts, and the chain of waits that explains them in kernel terms.
+"""When a run is over, and why: the verdict rules (explain.py says it in kernel terms).
 
-The rules (checked at every clock tick):
+The rules, checked at every clock tick:
 
 * ``recursion``: vm_map_entry_reserve re-entered itself 3 deep with
   nothing credited in between; each level sees the same state, so the
   nesting cannot end (set in vm_map.py).
-* ``deadlock``: no thread can run and nothing timed is pending; or every
-  thread with work to do sleeps without a timeout, no I/O or receive
-  buffer is outstanding, and the other threads are idle daemons, whose
-  runs cannot wake a timeout-less sleeper.
-* ``livelock``: for ``run.livelock_window`` of simulated time no page
-  was cached, freed by a pager or an exit, laundered, written, faulted
-  in or unmapped, and no slab or zone refill completed, while some
-  process with work left is not in a voluntary sleep.  Threads still
-  wake on timeouts (vm_wait's 1 s) but make no progress.  The window
-  must exceed every timeout in the model (1 s), and the default is 30 s.
-* ``ok``: every process finished its phases and the pagers are idle, or
-  the run reached its step or time limit.
+* A **wedge**: a set of threads that have work to do, have made no
+  progress for the window, and wait only on one another.  Progress is a
+  thread's own unit of work: a page faulted, read, touched or freed; for a
+  pager a page cached, freed or deactivated, a cluster laundered, a process
+  killed; a page added to a slab or zone refill it will keep.  A thread
+  whose wait has a live source is not wedged, and the sources are found
+  as a fixpoint over the candidates:
+
+  - memory (vm_wait, vm_wait_pfault, a page of a slab or refill, a pager
+    scanning with nothing to take): a pager outside the set still in a
+    pass, or a thread outside it that freed pages or put pages on PQ_CACHE
+    within the window;
+  - a pbuf (getpbuf_kva): any swap write in flight;
+  - a page busy with pageout (vm_page_sleep_busy, vm_object_pip_wait): its
+    write in flight, or the pager building that write outside the set;
+  - zgetlk: its holder outside the set.
+
+  A thread waiting for its own read (swread, biord) is never a candidate:
+  its I/O completes.  Every wedged thread waiting on a timed sleep makes
+  the verdict ``livelock`` (DragonFly's vm_wait always times out: the
+  wedged threads retry every second, forever); ``deadlock`` when none of
+  them will ever wake.  The verdict is *partial* when threads outside the
+  wedge still run (they are named), and the wedge is still a wedge.
+* ``deadlock`` also when no thread can run and nothing timed is pending.
+* ``ok``: every process finished its phases and the pagers are idle.
+* ``limit``: the run reached its step or time limit with work left; the
+  explanation names any thread already without progress for a shorter
+  time (stuck at the limit).
+
+The window is run.livelock_window, but never shorter than the longest
+latency the scenario configures plus 3 s (the emergency pager's 2 s and
+vm_wait's 1 s): a slow device is waiting, not a wedge.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from .kern_synch import VOLUNTARY
+from .state import RUN, ZOMB, FlushFrame, Kernel, PageoutFrame, Thread, ThreadKind, Verdict
+from .vm_pageout import TOP, WOKE
 
-from .kern_kmalloc import TYPE_NAMES
-from .kern_slaballoc import assembling_pages
-from .snapshot import VerdictView
-from .state import RUN, ZOMB, Kernel, Thread
-from .vm_page import nice_offset
-
-if TYPE_CHECKING:
-    from .simulator import Simulator
-
-VOLUNTARY = ("nanslp", "", "wait")
+OWN_IO = frozenset({"swread", "biord"})
+MEMORY_WAITS = frozenset({"pfault", "vmwait", "VMWait", "swzonxb"})
+BUSY_WAITS = frozenset({"vmpfw", "vmopar", "objtrm1", "objtrm2"})
+PAGERS = (ThreadKind.PAGEDAEMON, ThreadKind.EMERGPAGER)
 
 
 def voluntary_sleep(t: Thread) -> bool:
     return t.state != RUN and t.wchan == "" and t.wmesg in VOLUNTARY
 
 
+def in_pass(t: Thread) -> bool:
+    """A pager inside a pageout pass, or between two short ones (pdelay)."""
+    f = t.frames[0]
+    return isinstance(f, PageoutFrame) and (len(t.frames) > 1 or f.pc not in (TOP, WOKE) or t.wmesg == "pdelay")
+
+
 def has_work(t: Thread) -> bool:
-    return t.kind == "proc" and not t.finished and t.state != ZOMB
+    """A process with phases left, or a pager in a pass: threads that can be stuck."""
+    if t.kind is ThreadKind.PROC:
+        return not t.finished and t.state != ZOMB
+    return t.kind in PAGERS and in_pass(t)
 
 
 def workload_complete(k: Kernel) -> bool:
-    procs = [t for t in k.threads if t.kind == "proc"]
-    return bool(procs) and all(t.finished for t in procs) and not k.io and k.vm_pages_needed == 0
+    procs = [t for t in k.threads if t.kind is ThreadKind.PROC]
+    return bool(procs) and all(t.finished for t in procs) and not k.io and not k.reads and k.vm_pages_needed == 0
 
 
-def idle_daemon(k: Kernel, t: Thread) -> bool:
-    if t.kind in ("kmalloc_poller", "intr"):
-        return True
-    if t.kind in ("pagedaemon", "emergpager"):
-        return t.wmesg == "psleep" and k.vm_pages_needed == 0
-    return False
+def floor_ticks(k: Kernel) -> int:
+    """The shortest window that can judge a thread: the longest configured latency plus 3 s."""
+    return k.cfg.longest_latency_ticks + 3 * k.hz
 
 
-def check_stuck(k: Kernel) -> str:
+def window_ticks(k: Kernel) -> int:
+    """run.livelock_window, never shorter than floor_ticks."""
+    return max(k.cfg.livelock_ticks, floor_ticks(k))
+
+
+def waits_on(t: Thread) -> str:
+    """What ``t`` waits for: "memory", "pbuf", "busy", "zgetlk", "io" or "voluntary"."""
+    if t.state == RUN:
+        return "memory"  # retrying an allocation, or a pager scanning with nothing to take
+    if t.wmesg in MEMORY_WAITS or t.wmesg == "pdelay":
+        return "memory"
+    if t.wmesg == "wswbuf2":
+        return "pbuf"
+    if t.wmesg in BUSY_WAITS:
+        return "busy"
+    if t.wmesg == "zgetlk":
+        return "zgetlk"
+    if t.wmesg in OWN_IO:
+        return "io"
+    return "voluntary"
+
+
+def wedged(k: Kernel, window: int) -> list[Thread]:
+    """The threads with work, no progress for ``window`` ticks, and no live source for their wait."""
+    now = k.tick
+    cand = {
+        t.tid
+        for t in k.threads
+        if has_work(t) and now - t.progress_tick >= window and waits_on(t) not in ("io", "voluntary")
+    }
+    changed = True
+    while changed:
+        changed = False
+        for tid in sorted(cand):
+            if live_source(k, k.threads[tid], cand, window):
+                cand.discard(tid)
+                changed = True
+    return [k.threads[tid] for tid in sorted(cand)]
+
+
+def live_source(k: Kernel, t: Thread, cand: set[int], window: int) -> bool:
+    """Can something outside the candidates still end ``t``'s wait?"""
+    wait = waits_on(t)
+    if wait == "pbuf":
+        return bool(k.io)
+    if wait == "busy":
+        obj = int(t.wchan.split(":")[1])
+        if any(io.oid == obj for io in k.io):
+            return True
+        return any(
+            isinstance(f, FlushFrame) and f.oid == obj and u.tid not in cand for u in k.threads for f in u.frames
+        )
+    if wait == "zgetlk":
+        return k.zones["MAP ENTRY"].zgetlk not in cand
+    # memory
+    for u in k.threads:
+        if u.tid in cand or u.tid == t.tid:
+            continue
+        if u.kind in PAGERS and in_pass(u):
+            return True
+        if k.tick - u.freed_tick < window:
+            return True
+    return t.kind in PAGERS and bool(k.io)  # a scanning pager will cache the pages being written
+
+
+def check_stuck(k: Kernel) -> Verdict:
+    """The wedge verdict at this tick, or Verdict.NONE."""
     if deadlocked(k):
-        return "deadlock"
-    if k.tick - k.progress_tick >= k.cfg.livelock_ticks and any(
-        has_work(t) and not voluntary_sleep(t) for t in k.threads
-    ):
-        return "livelock"
-    return ""
+        return Verdict.DEADLOCK
+    stuck = wedged(k, window_ticks(k))
+    if not stuck:
+        return Verdict.NONE
+    if all(t.state != RUN and t.wake_tick < 0 for t in stuck):
+        return Verdict.DEADLOCK
+    return Verdict.LIVELOCK
+
+
+def partial(k: Kernel, stuck: list[Thread]) -> list[Thread]:
+    """Threads with work that are not in the wedge: they still run."""
+    ids = {t.tid for t in stuck}
+    return [t for t in k.threads if has_work(t) and t.tid not in ids]
 
 
 def deadlocked(k: Kernel) -> bool:
@@ -71,173 +166,14 @@ def deadlocked(k: Kernel) -> bool:
     threads = k.threads
     return (
         not k.io
-        and not k.intr_held
+        and not k.reads
+        and not k.sockbuf
         and not any(t.state == RUN for t in threads)
         and any(has_work(t) for t in threads)
-        and all(t.finished or t.state == ZOMB or t.wake_tick < 0 or idle_daemon(k, t) for t in threads)
+        and all(t.wake_tick < 0 or not has_work(t) for t in threads)
     )
 
 
-# --- explanation -------------------------------------------------------------
-
-
-def fc(k: Kernel) -> int:
-    return k.free + k.cache
-
-
-def page_class_need(k: Kernel, t: Thread, where: str) -> str:
-    th = k.th
-    if t.systhread:
-        return (
-            f"{where}: vm_page_alloc NORMAL|SYSTEM succeeds only while free+cache > "
-            f"v_interrupt_free_min {th.v_interrupt_free_min}; free+cache is {fc(k)}"
-        )
-    return (
-        f"{where}: vm_page_alloc NORMAL succeeds only while free+cache >= "
-        f"v_free_reserved {th.v_free_reserved}; free+cache is {fc(k)}"
-    )
-
-
-def wait_chain(k: Kernel, t: Thread) -> list[str]:
-    """Why ``t`` is where it is, innermost first."""
-    names = [f.fn for f in t.frames]
-    lines = []
-    if t.state != RUN:
-        doing = f"sleeps on {t.wchan or 'a timer'} (wmesg {t.wmesg or '-'}) in {innermost(k, t)}"
-    elif t.timed_out:
-        doing = f"woke from a timed sleep (vm_wait's 1 s) and retries in {innermost(k, t)}"
-    else:
-        doing = f"is runnable in {innermost(k, t)}"
-    lines.append(f"{t.name} {doing}")
-    for f in reversed(t.frames):
-        if f.fn == "kmem_slab_alloc":
-            lines.append(
-                f"it holds {f.c} of 32 pages of a kmalloc_obj slab for {TYPE_NAMES[f.b]} and needs page {f.c + 1} (kmem_slab_alloc, M_WAITOK: hold-and-wait)"
-            )
-            lines.append(page_class_need(k, t, "kmem_slab_alloc"))
-            break
-        if f.fn == "kmem_alloc3":
-            lines.append(f"it holds {f.c} of {f.a} pages of a MAP ENTRY zone refill (kmem_alloc3 -> vm_page_grab blocks)")
-            lines.append(page_class_need(k, t, "vm_page_grab"))
-            break
-        if f.fn == "swp_pager_meta_build" and k.swapmeta_kind == "zalloc":
-            z = k.zones["SWAPMETA"]
-            lines.append(
-                f"zalloc(SWAPMETA) returned NULL: no page for the refill (its first 4 pages need free > 0; free is {k.free})"
-                f" and the zfreemin stock is {z.zfreecnt}"
-            )
-            break
-        if f.fn == "vm_pageout_flush" and t.wmesg == "wswbuf2":
-            lines.append(f"all {4} async swap-write pbufs (nsw_wcount_async) are in flight")
-            break
-        if f.fn == "zalloc" and t.wmesg == "zgetlk":
-            holder = k.zones["MAP ENTRY"].zgetlk
-            lines.append(f"{k.threads[holder].name} holds zgetlk while it refills the MAP ENTRY zone")
-            break
-        if f.fn == "user":
-            lines.extend(user_reason(k, t))
-            break
-    if t.kind == "proc" and "vm_map_entry_reserve" in names:
-        lines.append(f"it needs map entries first: gd_vme_avail on cpu{t.cpu} is {k.gd_vme_avail[t.cpu]}")
-    return lines
-
-
-def user_reason(k: Kernel, t: Thread) -> list[str]:
-    th = k.th
-    if t.wmesg == "pfault":
-        trip = th.v_free_min + nice_offset(k, t.nice)
-        return [
-            f"vm_fault allocates only while !vm_paging_severe(): needs free+cache >= v_free_severe {th.v_free_severe}"
-            f" and free >= v_free_reserved {th.v_free_reserved}; free {k.free}, cache {k.cache}"
-            f" (vm_wait_pfault trip point for nice {t.nice}: {trip})"
-        ]
-    if t.wmesg in ("vmopar", "vmpfw", "objtrm1", "objtrm2"):
-        return ["a page of its memory is soft-busied by a pageout cluster that has not been written"]
-    return []
-
-
-def innermost(k: Kernel, t: Thread) -> str:
-    from .views import callpath  # views imports this module
-
-    path = callpath(t, k)
-    return path[-1] if path else "-"
-
-
-def stuck_pagers(k: Kernel) -> list[Thread]:
-    """Pagers caught inside a pass (a timeout may just have made them runnable again)."""
-    return [t for t in k.threads if t.kind in ("pagedaemon", "emergpager") and len(t.frames) > 1]
-
-
-def clean_inactive(k: Kernel) -> int:
-    return sum(c for o in k.objects.values() for _, c, fl, _ in o.inactive if not fl & 1)
-
-
-def explain(sim: Simulator, k: Kernel) -> VerdictView:
-    kind = k.verdict
-    th = k.th
-    chain: list[str] = []
-    threads: list[str] = []
-    resources: list[str] = ["free+cache"]
-    if kind == "recursion":
-        t = next(t for t in k.threads if sum(f.fn == "vm_map_entry_reserve" for f in t.frames) >= 3)
-        path = " -> ".join(f.fn for f in t.frames)
-        headline = f"recursion: {t.name}: vm_map_entry_reserve -> kmalloc_obj(MAP ENTRY) -> kmem_slab_alloc -> vm_map_entry_reserve ..."
-        chain = [
-            f"{t.name}: {path}",
-            f"<- vm_map_entry_reserve found gd_vme_avail {k.gd_vme_avail[t.cpu]} < 4 and asked kmalloc_obj(MAP ENTRY) for an entry",
-            "<- kmalloc_obj had no slab with a free object, so it called kmem_slab_alloc",
-            "<- kmem_slab_alloc calls vm_map_entry_reserve(MAP_RESERVE_COUNT) before it maps the slab, and nothing was credited yet",
-            "<- each level sees the same state: the nesting never ends (stack overflow); zalloc avoids it with kmem_alloc3(KM_KRESERVE)",
-        ]
-        return VerdictView(kind, k.step, k.tick, headline, tuple(chain), (t.name,), ("gd_vme_avail", "MAP ENTRY"))
-    if kind == "ok":
-        if workload_complete(k):
-            headline = "ok: every process finished its workload"
-        else:
-            headline = f"ok: ran to the limit ({k.step} steps, {k.tick / k.hz:.1f} s)"
-        if k.oom_kills:
-            chain.append(f"the OOM killer killed {k.oom_kills} process(es) on the way")
-        chain.append(f"free+cache {fc(k)}, swap {k.swap_total - k.swap_free}/{k.swap_total} pages used")
-        return VerdictView(kind, k.step, k.tick, headline, tuple(chain), (), ())
-    pagers = stuck_pagers(k)
-    for t in pagers:
-        chain.extend(("" if i == 0 else "<- ") + line for i, line in enumerate(wait_chain(k, t)))
-        threads.append(t.name)
-    if pagers:
-        chain.append(
-            f"<- free+cache {fc(k)} will not rise: only the pagedaemon and the emergency pager turn dirty pages into"
-            f" free ones, and {' and '.join(t.name for t in pagers)} {'is' if len(pagers) == 1 else 'are'} waiting;"
-            f" clean inactive pages left: {clean_inactive(k)}"
-        )
-        if any("kmem_slab_alloc" in (f.fn for f in t.frames) for t in pagers):
-            resources.append("SWAPMETA")
-    blocked = [t for t in k.threads if has_work(t) and not voluntary_sleep(t)]
-    for t in blocked:
-        lines = wait_chain(k, t)
-        chain.append(lines[0] + (": " + "; ".join(lines[1:]) if len(lines) > 1 else ""))
-        threads.append(t.name)
-    if k.intr_pages:
-        reader = k.cfg.intr_consumer
-        who = f"; their reader {k.threads[reader].name} waits in the fault path, so none are freed" if reader >= 0 else ""
-        chain.append(
-            f"em0 holds {k.intr_pages} pages of receive buffers (VM_ALLOC_INTERRUPT may drain PQ_FREE to 0){who}"
-        )
-        resources.append("em0")
-    if k.swap_pager_full:
-        chain.append("swap is full (swap_pager_full): the OOM killer needs the primary pager's loop to run")
-        resources.append("swap")
-    busy = sum(c for obj in k.objects.values() for _, c in obj.busy)
-    if busy:
-        chain.append(f"{busy} dirty pages are soft-busied in pageout clusters whose swblocks are not built; each pager holds a pbuf")
-    held = sum(assembling_pages(t) for t in k.threads)
-    if held:
-        chain.append(f"{held} pages are held by unfinished slab/zone refills")
-    window = k.cfg.livelock_ticks / k.hz
-    if kind == "livelock":
-        headline = (
-            f"livelock: no progress for {window:.0f} s; threads wake only on timeouts"
-            f" (vm_wait's 1 s) and block again; free+cache {fc(k)} (v_interrupt_free_min {th.v_interrupt_free_min})"
-        )
-    else:
-        headline = f"deadlock: no thread can ever run again; free+cache {fc(k)}"
-    return VerdictView(kind, k.step, k.tick, headline, tuple(chain), tuple(dict.fromkeys(threads)), tuple(resources))
+def stuck_at_limit(k: Kernel) -> list[Thread]:
+    """At the limit: the threads already without progress for the shortest window that can judge them."""
+    return wedged(k, floor_ticks(k))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .kern_kmalloc import TYPE_NAMES
-from .kern_proc import EXIT, EXIT_REMOVE, FIRST_PID, MMAP_DONE, phase_cfg
+from .callpath import callpath
+from .kern_proc import FIRST_PID, phase_cfg
 from .kern_slaballoc import assembling_pages
 from .snapshot import (
     AllocatorView,
@@ -16,95 +16,35 @@ from .snapshot import (
     SlabView,
     Snapshot,
     ThreadView,
+    WorkloadView,
 )
 from .state import RUN, Kernel, Thread
-from .vm_pageout import PC_FUNCTION, STATE_NAMES
+from .vm_pageout import STATE_NAMES
+from .explain import wait_chain
 from .vmstats import THRESHOLD_NAMES
 
 if TYPE_CHECKING:
     from .simulator import Simulator
 
-SLEEP_FUNCTION = {
-    "VMWait": "vm_wait",
-    "vmwait": "vm_wait",
-    "pfault": "vm_wait_pfault",
-    "wswbuf2": "getpbuf_kva",
-    "zgetlk": "lockmgr",
-    "vmopar": "vm_page_sleep_busy",
-    "objtrm1": "vm_object_pip_wait",
-    "objtrm2": "vm_object_pip_wait",
-    "biord": "biowait",
-    "swread": "swap_pager_getpages",
-    "vmpfw": "vm_page_sleep_busy",
-}
-
-USER_PATH = {
-    "alloc": ("trap", "vm_fault"),
-    "churn": ("trap", "vm_fault"),
-    "touch": ("trap", "vm_fault"),
-    "read": ("sys_read", "vn_read"),
-    "free": ("sys_munmap", "vm_map_remove"),
-    "exit": ("exit1", "vmspace_terminate"),
-    "sleep": ("sys_nanosleep",),
-}
-
-
-def frame_path(k: Kernel, t: Thread) -> list[str]:
-    path: list[str] = []
-    for f in t.frames:
-        if f.fn == "vm_pageout_thread":
-            path.append("vm_pageout_thread")
-            fn = PC_FUNCTION[f.pc]
-            if fn != "vm_pageout_thread":
-                path.append(fn)
-        elif f.fn == "user":
-            ph = phase_cfg(k, t)
-            if ph is None:
-                path.append("sys_wait4")
-                continue
-            op = "exit" if t.lowmemkill or f.pc in (EXIT, EXIT_REMOVE) else ph.op
-            if f.pc == MMAP_DONE:
-                path.extend(("sys_mmap", "vm_map_find"))
-            else:
-                path.extend(USER_PATH[op])
-        elif f.fn == "kmalloc_obj":
-            path.append(f"kmalloc_obj({TYPE_NAMES[f.a]})")
-        elif f.fn == "vm_pageout_flush":
-            path.extend(("vm_pageout_flush", "swap_pager_putpages"))
-        elif f.fn == "zalloc":
-            path.extend(("zalloc(MAP ENTRY)", "zget") if f.pc else ("zalloc(MAP ENTRY)",))
-        else:
-            path.append(f.fn)
-    return path
-
-
-def callpath(t: Thread, k: Kernel | None = None) -> tuple[str, ...]:
-    path = frame_path(k, t) if k is not None else [f.fn for f in t.frames]
-    if t.state != RUN and t.wmesg in SLEEP_FUNCTION:
-        path.append(SLEEP_FUNCTION[t.wmesg])
-    if t.state != RUN and t.wmesg in ("psleep", "kmslp", "pdelay", "nanslp", "iwait"):
-        path.append("tsleep")
-    return tuple(path)
-
-
 def progress(k: Kernel, t: Thread) -> str:
     for f in reversed(t.frames):
         if f.fn == "kmem_slab_alloc":
-            return f"page {f.c + 1} of 32" if f.c < 32 else "mapping"
+            return f"page {f.held + 1} of 32" if f.held < 32 else "mapping"
         if f.fn == "kmem_alloc3":
-            return f"page {f.c + 1} of {f.a}"
+            return f"page {f.held + 1} of {f.npages}"
         if f.fn == "vm_pageout_flush":
-            return f"pages {f.b}-{f.b + f.c - 1}, chunk page {f.e} of {f.d}" if f.pc >= 2 else f"pages {f.b}-{f.b + f.c - 1}"
+            cluster = f"pages {f.start}-{f.start + f.count - 1}"
+            return f"{cluster}, chunk page {f.built} of {f.chunk}" if f.pc >= 2 else cluster
         if f.fn == "vm_map_entry_reserve":
-            return f"gd_vme_avail {k.gd_vme_avail[t.cpu]}, want {f.a}"
+            return f"gd_vme_avail {k.gd_vme_avail[t.cpu]}, want {f.count}"
         if f.fn == "vm_pageout_thread":
-            return f"{STATE_NAMES[f.d]}, pass {f.e}, shortage {f.a}"
+            return f"{STATE_NAMES[f.state]}, pass {f.npass}, shortage {f.avail_shortage}"
         if f.fn == "user":
             ph = phase_cfg(k, t)
             if ph is None:
                 return "done"
             total = "" if ph.pages < 0 else f"/{ph.pages}"
-            n = len(k.cfg.phases[t.pid - FIRST_PID])
+            n = len(k.cfg.procs[t.pid - FIRST_PID].phases)
             return f"phase {t.phase + 1}/{n} {ph.op} {t.done}{total}"
     return ""
 
@@ -112,8 +52,6 @@ def progress(k: Kernel, t: Thread) -> str:
 def blocked_reason(k: Kernel, t: Thread) -> str:
     if t.state == RUN:
         return ""
-    from .verdict import wait_chain
-
     lines = wait_chain(k, t)
     return "; ".join(lines[1:]) if len(lines) > 1 else f"sleeping in {t.wmesg or 'user mode'}"
 
@@ -149,7 +87,7 @@ def assemblies(k: Kernel, fn: str) -> tuple[AssemblyView, ...]:
     for t in k.threads:
         for f in t.frames:
             if f.fn == fn and f.pc >= 1:
-                out.append(AssemblyView(t.name, fn, f.c, 32))
+                out.append(AssemblyView(t.name, fn, f.held, 32))
     return tuple(out)
 
 
@@ -195,7 +133,7 @@ def ktype_view(k: Kernel, name: str) -> AllocatorView:
         slabs=slabs,
         blank_slabs=sum(k.kmslab_free),
         assembling=tuple(
-            a for a in assemblies(k, "kmem_slab_alloc") if slab_type_of(k, a.thread) == TYPE_NAMES.index(name)
+            a for a in assemblies(k, "kmem_slab_alloc") if slab_type_of(k, a.thread) == k.cfg.ktype_names.index(name)
         ),
     )
 
@@ -209,7 +147,7 @@ def slab_type_of(k: Kernel, thread_name: str) -> int:
         if t.name == thread_name:
             for f in reversed(t.frames):
                 if f.fn == "kmem_slab_alloc":
-                    return f.b
+                    return f.ktype
     return -1
 
 
@@ -239,10 +177,10 @@ def vmstats_dict(k: Kernel) -> dict:
 def pagedaemon_dict(k: Kernel) -> dict:
     f = k.threads[0].frames[0]
     return {
-        "state": STATE_NAMES[f.d],
+        "state": STATE_NAMES[f.state],
         "vm_pages_needed": k.vm_pages_needed,
         "vm_pageout_deficit": k.vm_pageout_deficit,
-        "pass": f.e,
+        "pass": f.npass,
     }
 
 
@@ -289,7 +227,31 @@ def build_snapshot(sim: Simulator, events: tuple[EventView, ...]) -> Snapshot:
         history=tuple(sim.history),
         verdict=sim.verdict,
         counters={"oom-kill": k.oom_kills, "swap-full": k.swap_full_events, "packets-dropped": k.intr_dropped},
+        workload=workload_view(k),
+        step_history=sim.history_view(),
+        passed_verdict=sim.passed_verdict,
     )
+
+
+def workload_view(k: Kernel) -> WorkloadView:
+    """Phases and pages the processes have done; a finished (or killed) process counts as done."""
+    phases_done = phases_total = pages_done = pages_total = 0
+    for t in k.threads:
+        if t.kind != "proc":
+            continue
+        phases = k.cfg.procs[t.pid - FIRST_PID].phases
+        counted = [p.pages for p in phases if p.pages >= 0]
+        phases_total += len(phases)
+        pages_total += sum(counted)
+        if t.finished or t.phase >= len(phases):
+            phases_done += len(phases)
+            pages_done += sum(counted)
+            continue
+        phases_done += t.phase
+        pages_done += sum(p.pages for p in phases[: t.phase] if p.pages >= 0)
+        if phases[t.phase].pages >= 0:
+            pages_done += min(t.done, phases[t.phase].pages)
+    return WorkloadView(phases_done, phases_total, pages_done, pages_total)
 
 
 def cushion(k: Kernel, cpu: int) -> int:
@@ -300,5 +262,29 @@ def cushion(k: Kernel, cpu: int) -> int:
             continue
         for f in t.frames:
             if f.fn == "kmem_slab_alloc" and f.pc >= 2:
-                outstanding += f.d
+                outstanding += f.count
     return k.gd_vme_base[cpu] - k.gd_vme_avail[cpu] - outstanding
+
+
+# Conditions on the live state for the TUI's breakpoints: cheap enough to ask after every step.
+def free_cache(k: Kernel) -> int:
+    return k.free + k.cache
+
+
+def in_function(k: Kernel, tid: int | None, function: str) -> bool:
+    """Thread ``tid`` (None: any thread) has ``function`` on its stack."""
+    threads = k.threads if tid is None else (k.threads[tid],)
+    return any(f.fn == function for t in threads for f in t.frames)
+
+
+def sleeps_on(k: Kernel, tid: int | None, channel: str) -> bool:
+    """Thread ``tid`` (None: any thread) sleeps with ``channel`` as its wmesg or wchan."""
+    threads = k.threads if tid is None else (k.threads[tid],)
+    return any(t.state != RUN and channel in (t.wmesg, t.wchan) for t in threads)
+
+
+def unit_of_work(k: Kernel, tid: int) -> tuple[bool, int, int]:
+    """(runnable, call depth, phase) of thread ``tid``: what "until it blocks or finishes a unit
+    of work" watches (the TUI's scheduler mode)."""
+    t = k.threads[tid]
+    return t.state == RUN, len(t.frames), t.phase

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from .kern_synch import made_progress
+from . import hazard
 from .frames import DONE, emit, kernel_function, ret
-from .state import Frame, Kernel, Thread
+from .state import KmemAlloc3Frame, Kernel, Thread
 from .vm_map import (
     MAP_RESERVE_COUNT,
     vm_map_entry_create,
@@ -19,11 +21,11 @@ from .vm_page import (
 )
 
 
-@kernel_function("kmem_alloc3")
-def kmem_alloc3(k: Kernel, t: Thread, f: Frame) -> int:
-    """kmem_alloc3(kernel_map, a pages, KM_KRESERVE).
+@kernel_function(KmemAlloc3Frame)
+def kmem_alloc3(k: Kernel, t: Thread, f: KmemAlloc3Frame) -> int:
+    """kmem_alloc3(kernel_map, size, KM_KRESERVE) (vm_kern.c:207-295).
 
-    Locals: a=pages wanted, c=pages held.  The map entry comes from
+    The map entry comes from
     vm_map_entry_kreserve (no refill, eats the cushion), which is what
     breaks the MAP ENTRY recursion.  Pages come from
     vm_page_grab(NORMAL|RETRY), which blocks in vm_wait until it gets one.
@@ -33,9 +35,10 @@ def kmem_alloc3(k: Kernel, t: Thread, f: Frame) -> int:
         count = vm_map_entry_create(k, t.cpu, count)
         vm_map_entry_krelease(k, t.cpu, count)
         f.pc = 1
-    if f.c < f.a:
+    if f.held < f.npages:
+        hazard.sample(k, t, f, f.npages - f.held, VM_ALLOC_NORMAL)
         if vm_page_alloc(k, t, VM_ALLOC_NORMAL):
-            f.c += 1
+            f.held += 1
             k.wired += 1
             return DONE
         slept = vm_wait(k, t, 0)
@@ -44,9 +47,10 @@ def kmem_alloc3(k: Kernel, t: Thread, f: Frame) -> int:
             k,
             t,
             "vm_page",
-            f"kmem_alloc3 page {f.c + 1}/{f.a}: vm_page_grab {cls} failed, free+cache {k.free + k.cache}; "
+            f"kmem_alloc3 page {f.held + 1}/{f.npages}: vm_page_grab {cls} failed, free+cache {k.free + k.cache}; "
             + ("vm_wait" if slept else "retry"),
         )
         return DONE
-    k.progress_tick = k.tick
+    made_progress(k)
+    hazard.end(k, t, f, f"MAP ENTRY zone refill (kmem_alloc3, {f.npages} pages)", f.npages, VM_ALLOC_NORMAL, "completed")
     return ret(t, 1)

@@ -9,43 +9,40 @@ the hidden cushion H that only vm_map_entry_kreserve may eat into
 from __future__ import annotations
 
 from .frames import DONE, call, emit, kernel_function, ret
-from .kern_kmalloc import TYPE_NAMES, kfree_obj
-from .state import Frame, Kernel, Thread
+from .kern_kmalloc import MAPENTRY_TYPE, M_WAITOK, TYPE_NAMES, kfree_obj
+from .state import KmallocObjFrame, Kernel, ReserveFrame, Thread, Verdict, ZallocFrame
 
 MAP_RESERVE_COUNT = 4
 MAP_RESERVE_SLOP = 512
 MAP_RESERVE_HYST = MAP_RESERVE_SLOP - MAP_RESERVE_SLOP // 8
 RECURSION_REPORT_DEPTH = 3
-MAPENTRY_TYPE = 1  # index of "MAP ENTRY" in kern_kmalloc.TYPE_NAMES
 MAPENTRY = TYPE_NAMES[MAPENTRY_TYPE]
 
 
-@kernel_function("vm_map_entry_reserve")
-def vm_map_entry_reserve(k: Kernel, t: Thread, f: Frame) -> int:
-    """vm_map_entry_reserve(count): refill this CPU's cache until avail >= count.
+@kernel_function(ReserveFrame)
+def vm_map_entry_reserve(k: Kernel, t: Thread, f: ReserveFrame) -> int:
+    """vm_map_entry_reserve(count) (vm_map.c:909-931): refill this CPU's cache until avail >= count.
 
-    Locals: a=count, b=gd_vme_avail when called.  Each missing entry comes
-    from zalloc(mapentzone), or from kmalloc_obj when MAP ENTRY is on
-    kmalloc_obj: then kmem_slab_alloc calls back in here before anything
-    was credited, and the nesting repeats without end.
+    Each missing entry comes from zalloc(mapentzone), or from kmalloc_obj
+    when MAP ENTRY is on kmalloc_obj: then kmem_slab_alloc calls back in
+    here before anything was credited, and the nesting repeats without end.
     """
     cpu = t.cpu
     if f.pc == 0:
-        f.b = k.gd_vme_avail[cpu]
         f.pc = 1
     if f.pc == 2:  # an entry arrived
         k.gd_vme_base[cpu] += 1
         k.gd_vme_avail[cpu] += 1
         f.pc = 1
-    if k.gd_vme_avail[cpu] >= f.a:
-        k.gd_vme_avail[cpu] -= f.a
-        return ret(t, f.a)
+    if k.gd_vme_avail[cpu] >= f.count:
+        k.gd_vme_avail[cpu] -= f.count
+        return ret(t, f.count)
     f.pc = 2
     if k.mapentry_kind == "zalloc":
-        return call(t, "zalloc")
+        return call(t, ZallocFrame())
     depth = reserve_nesting(t)
     if depth >= RECURSION_REPORT_DEPTH:
-        k.verdict = "recursion"
+        k.verdict = Verdict.RECURSION
         emit(
             k,
             t,
@@ -54,12 +51,12 @@ def vm_map_entry_reserve(k: Kernel, t: Thread, f: Frame) -> int:
             " unbounded recursion (the kernel would overflow its stack)",
         )
         return DONE
-    return call(t, "kmalloc_obj", MAPENTRY_TYPE, 0x0002)
+    return call(t, KmallocObjFrame(ktype=MAPENTRY_TYPE, flags=M_WAITOK))
 
 
 def reserve_nesting(t: Thread) -> int:
     """How many vm_map_entry_reserve frames this thread has entered, with no entry credited."""
-    return sum(1 for fr in t.frames if fr.fn == "vm_map_entry_reserve")
+    return sum(1 for fr in t.frames if isinstance(fr, ReserveFrame))
 
 
 def vm_map_entry_release(k: Kernel, cpu: int, count: int) -> None:

@@ -1,112 +1,128 @@
-"""VM objects and their resident pages (sys/vm/vm_object.c, vm_page.c queues).
+"""VM objects and their resident pages on the page queues (sys/vm/vm_object.c, vm_page.c).
 
-An object's resident pages sit on its own active/inactive/cache deques as
-runs (start, count, flags, seq).  Taking "the oldest page of the global
-queue" means taking the head run with the lowest seq across objects.
-Simplification: the kernel's 1024 colour sub-queues are one queue here.
+A process's anonymous memory is one VmObject; with ``region`` > 0 it
+stands for many VM objects, one per mapping of ``region`` pages, as a
+browser's many mmap()s are.  Each mapping starts at a pindex that is a
+multiple of BLIST_MAX_ALLOC (64) and is followed by a gap, so, exactly as
+with separate objects, no swblock (32 pages) and no pageout cluster (an
+aligned 64-page block) ever spans two mappings, while the model keeps a
+single object to look things up in.
 """
 
 from __future__ import annotations
 
-from collections import deque
-
 from .state import Kernel, VmObject
+from .vm_page_queues import PageQueue
+from .vmstats import vmstats_cache_add
 
 ACTIVE = "active"
 INACTIVE = "inactive"
 CACHE = "cache"
+QUEUES = (ACTIVE, INACTIVE, CACHE)
+BLIST_MAX_ALLOC = 64
 
 
-def new_object(k: Kernel, kind: str, owner: str) -> VmObject:
-    obj = VmObject(oid=k.next_oid, kind=kind, owner=owner)
+def new_object(k: Kernel, kind: str, owner: int, region: int = 0) -> VmObject:
+    obj = VmObject(oid=k.next_oid, kind=kind, owner=owner, region=region)
     k.objects[obj.oid] = obj
     k.next_oid += 1
     return obj
 
 
-def enqueue(k: Kernel, q: deque, start: int, count: int, flags: int) -> None:
-    """Append pages at the queue's tail, merging with a contiguous tail run."""
-    if q:
-        s, c, f, seq = q[-1]
-        if f == flags and s + c == start:
-            q[-1] = (s, c + count, f, seq)
-            return
-    q.append((start, count, flags, k.seq))
-    k.seq += 1
+def region_stride(region: int) -> int:
+    """Pindexes between the starts of two mappings: room for ``region`` pages and a gap."""
+    return (region // BLIST_MAX_ALLOC + 1) * BLIST_MAX_ALLOC
 
 
-def dequeue_head(q: deque, n: int) -> tuple[int, int, int]:
-    """Take up to ``n`` pages from the head run: (start, count, flags)."""
-    s, c, f, seq = q[0]
-    if n >= c:
-        q.popleft()
-        return s, c, f
-    q[0] = (s + n, c - n, f, seq)
-    return s, n, f
+def pindex_of(obj: VmObject, i: int) -> int:
+    """The pindex of the object's ``i``-th page (in fault order)."""
+    r = obj.region
+    if not r:
+        return i
+    return i // r * region_stride(r) + i % r
 
 
-def move_head(k: Kernel, obj: VmObject, src: str, dst: str, n: int, flags: int | None = None) -> int:
-    """Move up to ``n`` pages from the head of one of obj's queues to the tail of another.
-
-    The vmstats counter of each queue follows; ``flags`` replaces the pages'
-    flags (None keeps them).  Returns how many pages moved.
-    """
-    s, n, fl = dequeue_head(getattr(obj, src), n)
-    enqueue(k, getattr(obj, dst), s, n, fl if flags is None else flags)
-    setattr(k, src, getattr(k, src) - n)
-    setattr(k, dst, getattr(k, dst) + n)
-    return n
+def pages_to_region_end(obj: VmObject, i: int) -> int:
+    """Pages from the ``i``-th to the end of its mapping (contiguous pindexes)."""
+    r = obj.region
+    return r - i % r if r else 1 << 40
 
 
-def oldest(k: Kernel, qname: str, anon_only: bool = False) -> VmObject | None:
-    """The object whose queue head is oldest, i.e. the global queue's head page."""
-    best = None
-    best_seq = 0
-    for obj in k.objects.values():
-        q = getattr(obj, qname)
-        if q and (best is None or q[0][3] < best_seq) and not (anon_only and obj.kind != "anon"):
-            best = obj
-            best_seq = q[0][3]
-    return best
+def index_of(obj: VmObject, pindex: int) -> int:
+    """The inverse of pindex_of, for a pindex inside a mapping."""
+    r = obj.region
+    if not r:
+        return pindex
+    stride = region_stride(r)
+    return pindex // stride * r + pindex % stride
 
 
-def take_oldest_cache_page(k: Kernel) -> None:
-    """Remove the oldest PQ_CACHE page from its object (the caller frees it)."""
-    obj = oldest(k, CACHE)
-    dequeue_head(obj.cache, 1)
-    obj.resident -= 1
+def count_pages(k: Kernel, qname: str, n: int) -> None:
+    """The vmstats counter of a queue follows it; v_cache_count per CPU (vmstats.py)."""
+    if qname == CACHE:
+        vmstats_cache_add(k, n)
+    elif qname == ACTIVE:
+        k.active += n
+    else:
+        k.inactive += n
 
 
-def remove_from_runs(q: deque, pindex: int) -> int:
-    """Remove one page from whichever run holds it, splitting the run; its flags, or -1."""
-    for i, (s, c, f, seq) in enumerate(q):
-        if s <= pindex < s + c:
-            pieces = []
-            if pindex > s:
-                pieces.append((s, pindex - s, f, seq))
-            if pindex + 1 < s + c:
-                pieces.append((pindex + 1, s + c - pindex - 1, f, seq))
-            del q[i]
-            for piece in reversed(pieces):
-                q.insert(i, piece)
-            return f
-    return -1
+def queue_add(k: Kernel, qname: str, oid: int, start: int, count: int, flags: int) -> None:
+    """Put pages at the tail of a queue (TAILQ_INSERT_TAIL), counting them in vmstats."""
+    if not k.queues[qname].append(k.seq, oid, start, count, flags):
+        k.seq += 1
+    count_pages(k, qname, count)
 
 
-def is_busy(obj: VmObject, pindex: int) -> bool:
-    return any(s <= pindex < s + c for s, c in obj.busy)
+def queue_insert(k: Kernel, qname: str, seq: int, oid: int, start: int, count: int, flags: int) -> None:
+    """Put pages back on a queue at their old place."""
+    k.queues[qname].insert(seq, oid, start, count, flags)
+    count_pages(k, qname, count)
 
 
-def remove_resident_page(k: Kernel, obj: VmObject, pindex: int) -> tuple[str, int]:
-    """Take a resident page out of its queue: (queue name, flags), or ("", -1) if not resident."""
-    for qname in (CACHE, INACTIVE, ACTIVE):
-        flags = remove_from_runs(getattr(obj, qname), pindex)
-        if flags >= 0:
-            obj.resident -= 1
-            setattr(k, qname, getattr(k, qname) - 1)
-            return qname, flags
-    return "", -1
+def queue_take(k: Kernel, qname: str, oid: int, start: int, count: int) -> list[tuple[int, int, int, int]]:
+    """Take pages [start, start+count) of ``oid`` off a queue: (start, seq, count, flags) pieces."""
+    pieces = k.queues[qname].take(oid, start, count)
+    count_pages(k, qname, -sum(p[2] for p in pieces))
+    return pieces
 
 
-def queue_pages(q: deque) -> int:
-    return sum(c for _, c, _, _ in q)
+def queue_set_flags(k: Kernel, qname: str, oid: int, start: int, count: int, flags: int) -> None:
+    k.queues[qname].set_flags(oid, start, count, flags)
+
+
+def find_page(k: Kernel, oid: int, pindex: int) -> tuple[str, tuple[int, int, int, int]] | None:
+    """Which queue holds the page, and its run (start, seq, count, flags); None if not queued."""
+    for qname in QUEUES:
+        run = k.queues[qname].find(oid, pindex)
+        if run is not None:
+            return qname, run
+    return None
+
+
+def oldest_cache_page(q: PageQueue) -> tuple[int, int]:
+    """The head page of PQ_CACHE: (oid, pindex)."""
+    _, oid, start, _, _ = q.head()
+    return oid, start
+
+
+def take_cache_pages(k: Kernel, n: int) -> None:
+    """Remove ``n`` pages from the head of PQ_CACHE (their objects lose them); the caller frees them."""
+    q = k.queues[CACHE]
+    while n:
+        _, oid, start, count, _ = q.head()
+        m = min(n, count)
+        queue_take(k, CACHE, oid, start, m)
+        k.objects[oid].resident -= m
+        n -= m
+
+
+def drop_object_pages(k: Kernel, obj: VmObject) -> int:
+    """Every queued page of ``obj`` leaves its queue (object termination); how many."""
+    freed = 0
+    for qname in QUEUES:
+        n = k.queues[qname].drop_object(obj.oid)
+        count_pages(k, qname, -n)
+        freed += n
+    obj.resident -= freed
+    return freed

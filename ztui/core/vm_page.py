@@ -8,8 +8,12 @@ single global structure as a simplification).
 
 from __future__ import annotations
 
-from .kern_synch import tsleep, wakeup
-from .state import Kernel, Thread
+from .frames import emit
+from .hazard import taken_below_severe
+from .kern_synch import made_free, tsleep, wakeup
+from .state import Kernel, Thread, ThreadKind
+from .vm_object import take_cache_pages
+from .vmstats import cpu_counts, vmstats_free_add, vmstats_rollup
 
 VM_ALLOC_NORMAL = 0x01
 VM_ALLOC_SYSTEM = 0x02
@@ -37,17 +41,22 @@ def class_name(req: int) -> str:
     return "|".join(names) or "0"
 
 
-# --- vm_page2.h predicates -------------------------------------------------
+# --- vm_page2.h predicates --------------------------------------------------
+# Each reads the running CPU's copy of the counts (vmstats.cpu_counts).
 
 
 def vm_paging_severe(k: Kernel) -> bool:
+    """User faults must not allocate: free+cache below v_free_severe, or free below v_free_reserved."""
     th = k.th
-    return th.v_free_severe > k.free + k.cache or th.v_free_reserved > k.free
+    f, c = cpu_counts(k)
+    return th.v_free_severe > f + c or th.v_free_reserved > f
 
 
 def vm_paging_min_dnc(k: Kernel, n: int) -> bool:
+    """Below v_free_min (plus ``n``, "do not count"): processes should wait; vm_paging_min() is n = 0."""
     th = k.th
-    return th.v_free_min + n > k.free + k.cache or th.v_free_reserved > k.free
+    f, c = cpu_counts(k)
+    return th.v_free_min + n > f + c or th.v_free_reserved > f
 
 
 def vm_paging_min(k: Kernel) -> bool:
@@ -63,75 +72,97 @@ def nice_offset(k: Kernel, nice: int) -> int:
 
 
 def vm_paging_min_nice(k: Kernel, nice: int) -> bool:
+    """The trip point of vm_wait and vm_wait_pfault: v_free_min raised for nicer processes."""
     return vm_paging_min_dnc(k, nice_offset(k, nice))
 
 
 def vm_paging_wait(k: Kernel) -> bool:
+    """The pagedaemon wakes waiters at the end of a pass only when this is false."""
     th = k.th
-    return th.v_paging_wait > k.free + k.cache or th.v_free_reserved > k.free
+    f, c = cpu_counts(k)
+    return th.v_paging_wait > f + c or th.v_free_reserved > f
 
 
 def vm_paging_start(k: Kernel, adj: int = 0) -> bool:
+    """Paging should run: pagedaemon_wakeup's trigger and the idle daemon's check."""
     th = k.th
-    f = k.free
-    return (
-        th.v_paging_start > f + k.cache + adj
-        or th.v_free_min > f + adj
-        or th.v_free_reserved > f
-    )
+    f, c = cpu_counts(k)
+    return th.v_paging_start > f + c + adj or th.v_free_min > f + adj or th.v_free_reserved > f
 
 
 def vm_paging_target1(k: Kernel) -> bool:
+    """Short of the pagedaemon's first target (PAGING_TARGET1); also the OOM kill's condition."""
     th = k.th
-    return th.v_paging_target1 > k.free + k.cache or th.v_free_reserved > k.free
+    f, c = cpu_counts(k)
+    return th.v_paging_target1 > f + c or th.v_free_reserved > f
 
 
 def vm_paging_target2(k: Kernel) -> bool:
+    """Short of the second target: the inactive scan goes on until this is false."""
     th = k.th
-    return th.v_paging_target2 > k.free + k.cache or th.v_free_reserved > k.free
+    f, c = cpu_counts(k)
+    return th.v_paging_target2 > f + c or th.v_free_reserved > f
 
 
 def vm_paging_target1_count(k: Kernel) -> int:
-    return k.th.v_paging_target1 - (k.free + k.cache)
+    f, c = cpu_counts(k)
+    return k.th.v_paging_target1 - (f + c)
 
 
 def vm_paging_target2_count(k: Kernel) -> int:
-    return k.th.v_paging_target2 - (k.free + k.cache)
+    f, c = cpu_counts(k)
+    return k.th.v_paging_target2 - (f + c)
 
 
 # --- allocation ---------------------------------------------------------------
 
 
 def alloc_ok(k: Kernel, req: int) -> bool:
-    """The success test at the top of vm_page_alloc's loop."""
-    f = k.free
+    """The success test at the top of vm_page_alloc's loop (vm_page.c:2587-2593), on this CPU's counts."""
+    f, c = cpu_counts(k)
     th = k.th
     return (
         f >= th.v_free_reserved
         or (req & VM_ALLOC_INTERRUPT and f > 0)
-        or (req & VM_ALLOC_SYSTEM and k.cache == 0 and f > th.v_interrupt_free_min)
+        or (req & VM_ALLOC_SYSTEM and c == 0 and f > th.v_interrupt_free_min)
     )
 
 
 def vm_page_alloc(k: Kernel, t: Thread | None, req: int) -> bool:
-    """vm_page_alloc(): take one page off PQ_FREE, or fail without sleeping.
+    """vm_page_alloc() (vm_page.c:2523-2720): take one page off PQ_FREE, or fail without sleeping.
 
     A NORMAL request that fails the test frees one PQ_CACHE page and tries
-    again; TDF_SYSTHREAD callers get VM_ALLOC_SYSTEM added.  The page is
-    counted as wired by the caller, who decides where it goes.
+    again; TDF_SYSTHREAD callers get VM_ALLOC_SYSTEM added.  When the CPU's
+    copy of the counts says yes but no page is left, the counts are rolled
+    up and the test runs again (2676-2680).  The page is counted as wired
+    by the caller, who decides where it goes.
+
+    Simplification: a NORMAL request above v_free_reserved always takes a
+    PQ_FREE page; the kernel's vm_page_select_free_or_cache may take a
+    PQ_CACHE page of the same colour set instead, when that set's free
+    queues are empty, which with F >= v_free_reserved free pages over 1024
+    colours is rare (about e^(-F/32) for a 32-queue set), and then frees it
+    and allocates it, leaving free+cache where a free page would.
     """
     if t is not None and t.systhread:
         req |= VM_ALLOC_SYSTEM
     while True:
         if alloc_ok(k, req):
-            k.free -= 1
+            if k.free == 0:
+                vmstats_rollup(k)
+                continue
+            if sum(cpu_counts(k)) < k.th.v_free_severe:
+                taken_below_severe(k, t)
+            vmstats_free_add(k, -1)
             pagedaemon_wakeup(k, t)
             return True
-        if req & VM_ALLOC_NORMAL and k.cache > 0:
+        if req & VM_ALLOC_NORMAL and k.cache > 0:  # vm_page_select_cache finds one if any exists
             reclaim_cache_page(k)
             continue
         if k.pageout_reserve and t is not None and is_pager(t):
             k.pageout_reserve -= 1  # mitigation "pageout-reserve"
+            if k.pageout_reserve == k.pageout_reserve_max - 1:
+                emit(k, t, "vm_page", "vm_page_alloc: the first page from the pageout reserve")
             return True
         k.vm_pageout_deficit += 1
         pagedaemon_wakeup(k, t)
@@ -139,27 +170,37 @@ def vm_page_alloc(k: Kernel, t: Thread | None, req: int) -> bool:
 
 
 def reclaim_cache_page(k: Kernel) -> None:
-    """vm_page_alloc's reclaim_cache_page: the oldest PQ_CACHE page goes to PQ_FREE."""
-    from .vm_object import take_oldest_cache_page  # cycle: vm_object uses vm_page
+    """vm_page_alloc's reclaim_cache_page (vm_page.c:2620-2652): a PQ_CACHE page goes to PQ_FREE.
 
-    take_oldest_cache_page(k)
-    k.cache -= 1
-    vm_page_free_toq(k, 1)
+    The kernel frees it only if vm_object_hold_try() gets the page's
+    object, and deactivates it otherwise.  Object tokens are LWKT tokens,
+    released while their holder sleeps, and model threads run one at a
+    time, so the try never fails here.
+    """
+    take_cache_pages(k, 1)
+    vm_page_free_toq(k, 1, source=False)
 
 
-def vm_page_free_toq(k: Kernel, n: int = 1) -> None:
-    """vm_page_free_toq(): ``n`` pages enter PQ_FREE (counted by the caller's queue)."""
-    k.free += n
+def vm_page_free_toq(k: Kernel, n: int = 1, source: bool = True) -> None:
+    """vm_page_free_toq(): ``n`` pages enter PQ_FREE (counted by the caller's queue).
+
+    ``source`` is False when the thread only gives back pages it just took
+    (a failed all-or-nothing allocation, a cache page reclaimed for
+    itself): that is no supply of memory for anyone else (verdict.py).
+    """
+    vmstats_free_add(k, n)
+    if source:
+        made_free(k)
     if k.pageout_reserve < k.pageout_reserve_max and k.free >= k.th.v_free_min:
         refill = min(k.pageout_reserve_max - k.pageout_reserve, k.free - k.th.v_free_min)
         k.pageout_reserve += refill
-        k.free -= refill
+        vmstats_free_add(k, -refill)
     vm_page_free_wakeup(k)
 
 
 def vm_page_free_wakeup(k: Kernel) -> None:
     """vm_page_free_wakeup(): run on every page entering PQ_FREE or PQ_CACHE."""
-    if k.vm_pageout_pages_needed and k.free + k.cache >= k.th.v_pageout_free_min:
+    if k.vm_pageout_pages_needed and sum(cpu_counts(k)) >= k.th.v_pageout_free_min:
         k.vm_pageout_pages_needed = 0
         wakeup(k, CHAN_PAGEOUT_PAGES_NEEDED)
     if k.vm_pages_waiting and (
@@ -171,7 +212,7 @@ def vm_page_free_wakeup(k: Kernel) -> None:
 
 def pagedaemon_wakeup(k: Kernel, t: Thread | None) -> None:
     """pagedaemon_wakeup(): kick the primary pager once paging should start."""
-    if not vm_paging_start(k, 0) or (t is not None and t.kind == "pagedaemon"):
+    if not vm_paging_start(k, 0) or (t is not None and t.kind is ThreadKind.PAGEDAEMON):
         return
     if k.vm_pages_needed <= 1:
         k.vm_pages_needed = 1
@@ -184,7 +225,8 @@ def pagedaemon_wakeup(k: Kernel, t: Thread | None) -> None:
 
 
 def is_pager(t: Thread) -> bool:
-    return t.kind == "pagedaemon" or t.kind == "emergpager"
+    """curthread == pagethread || curthread == emergpager: vm_wait's own branch."""
+    return t.kind is ThreadKind.PAGEDAEMON or t.kind is ThreadKind.EMERGPAGER
 
 
 def vm_wait(k: Kernel, t: Thread, timo: int = 0) -> bool:

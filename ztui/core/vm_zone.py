@@ -7,9 +7,10 @@ kept back exactly as the kernel keeps it back.
 
 from __future__ import annotations
 
+from . import hazard
 from .frames import DONE, call, emit, kernel_function, ret
-from .kern_synch import tsleep, wakeup
-from .state import DISK, Frame, Kernel, Thread, Zone
+from .kern_synch import made_progress, tsleep, wakeup
+from .state import DISK, KmemAlloc3Frame, Kernel, Thread, ZallocFrame, Zone
 from .vm_page import VM_ALLOC_INTERRUPT, VM_ALLOC_NORMAL, VM_ALLOC_SYSTEM, vm_page_alloc
 
 PAGE_SIZE = 4096
@@ -50,10 +51,11 @@ def zget_interrupt(k: Kernel, t: Thread, z: Zone) -> bool:
         if not vm_page_alloc(k, t, req):
             break
         got += 1
+    hazard.zone_refill(k, t, got, want)
     if got:
         k.wired += got
         z.zfreecnt += zone_refill_items(z, got)
-        k.progress_tick = k.tick
+        made_progress(k)
         emit(k, t, "zalloc", f"zget({z.name}): mapped {got} pages, {z.zfreecnt} items free")
     if z.zfreecnt > 0:
         if not got:
@@ -71,8 +73,8 @@ def zfree(z: Zone) -> None:
     z.inuse -= 1
 
 
-@kernel_function("zalloc")
-def zalloc_special(k: Kernel, t: Thread, f: Frame) -> int:
+@kernel_function(ZallocFrame)
+def zalloc_special(k: Kernel, t: Thread, f: ZallocFrame) -> int:
     """zalloc(mapentzone): the ZONE_SPECIAL MAP ENTRY zone, whose refill blocks.
 
     zget takes zgetlk (LK_SLEEPFAIL: after sleeping, retry from the top),
@@ -90,7 +92,7 @@ def zalloc_special(k: Kernel, t: Thread, f: Frame) -> int:
             return DONE
         z.zgetlk = t.tid
         f.pc = 1
-        return call(t, "kmem_alloc3", ZONE_MAXPGLOAD)
+        return call(t, KmemAlloc3Frame(npages=ZONE_MAXPGLOAD))
     new = zone_refill_items(z, ZONE_MAXPGLOAD)
     cpu = t.cpu
     while k.gd_vme_avail[cpu] < 2 and new > 1:

@@ -121,3 +121,84 @@ def ordering_problems(t: Thresholds) -> list[str]:
             f"v_paging_target2 ({t.v_paging_target2}) must be below v_page_count ({t.v_page_count})"
         )
     return problems
+
+
+# --- the per-CPU copies (reference §2.3) -----------------------------------------
+#
+# Each CPU reads its own copy, gd->gd_vmstats, and records its changes in
+# gd->gd_vmstats_adj; the global vmstats gets the deltas at each hardclock
+# (kern_clock.c:833-835, vmstats_rollup_cpu in vm_meter.c:595-619) or when
+# a CPU's free or cache delta falls below -1024 while paging is near
+# (vm_page.c:1055-1066).  Every vm_paging_*() predicate and vm_page_alloc's
+# test read the copy (vm_page2.h:79-297, vm_page.c:2587-2593), so on a
+# machine with several CPUs, faults on each can overshoot a threshold by up
+# to ~1024 pages before any of them sees it.  Only v_free_count and
+# v_cache_count are kept per CPU here: they are what the predicates read.
+# With one CPU the copy is always the count itself.
+
+PCPU_SYNC = 1024
+
+
+def cpu_counts(k) -> tuple[int, int]:
+    """(v_free_count, v_cache_count) as the running CPU sees them."""
+    if k.ncpus == 1:
+        return k.free, k.cache
+    c = k.curcpu
+    return k.gd_free[c], k.gd_cache[c]
+
+
+def vmstats_free_add(k, n: int) -> None:
+    """Add ``n`` (negative: remove) to v_free_count, on the running CPU."""
+    k.free += n
+    if k.ncpus > 1:
+        c = k.curcpu
+        k.gd_free[c] += n
+        k.gd_adj_free[c] = _pushed(k, k.gd_adj_free[c] + n)
+
+
+def vmstats_cache_add(k, n: int) -> None:
+    k.cache += n
+    if k.ncpus > 1:
+        c = k.curcpu
+        k.gd_cache[c] += n
+        k.gd_adj_cache[c] = _pushed(k, k.gd_adj_cache[c] + n)
+
+
+def _pushed(k, adj: int) -> int:
+    """The delta left on the CPU: pushed to the global (0) if very negative while paging is near."""
+    if adj < -PCPU_SYNC:
+        th = k.th
+        f, c = cpu_counts(k)
+        adjust = -PCPU_SYNC * k.ncpus
+        if th.v_paging_start > f + c + adjust or th.v_free_min > f + adjust or th.v_free_reserved > f:
+            return 0
+    return adj
+
+
+def global_counts(k) -> tuple[int, int]:
+    """The global vmstats: the true counts less what the CPUs have not rolled up."""
+    return k.free - sum(k.gd_adj_free), k.cache - sum(k.gd_adj_cache)
+
+
+def vmstats_rollup_cpu(k, c: int) -> None:
+    """vmstats_rollup_cpu() then the copy-back, as hardclock does on CPU c."""
+    k.gd_adj_free[c] = 0
+    k.gd_adj_cache[c] = 0
+    k.gd_free[c], k.gd_cache[c] = global_counts(k)
+
+
+def vmstats_rollup(k) -> None:
+    """vmstats_rollup(): every CPU's deltas go to the global; the running CPU's copy is refreshed."""
+    if k.ncpus == 1:
+        return
+    for c in range(k.ncpus):
+        k.gd_adj_free[c] = 0
+        k.gd_adj_cache[c] = 0
+    k.gd_free[k.curcpu], k.gd_cache[k.curcpu] = k.free, k.cache
+
+
+def hardclock_rollup(k) -> None:
+    """Each CPU's hardclock of this tick, in CPU order."""
+    if k.ncpus > 1:
+        for c in range(k.ncpus):
+            vmstats_rollup_cpu(k, c)

@@ -57,6 +57,11 @@ class Mitigation(enum.Enum):
     # kmem_slab_alloc uses vm_map_entry_kreserve/krelease, as its own comment
     # says it would have to for map entries (§9.7.7, §10.5 fix (i)).
     SLAB_KRESERVE = "slab-kreserve"
+    # FreeBSD's answer (sys/vm/swap_pager.c swp_pager_meta_build): swblocks are
+    # allocated M_NOWAIT, never waiting for a slab; only the pageout daemons may
+    # take objects from a reserve set aside at boot, which frees refill; when
+    # it is empty: "swap blk zone exhausted", an OOM kill, and a 10-tick pause.
+    NOWAIT_RESERVE = "nowait-reserve"
 
 
 class Scheduler(enum.Enum):
@@ -79,6 +84,7 @@ class Verdict(enum.Enum):
     DEADLOCK = "deadlock"
     LIVELOCK = "livelock"
     RECURSION = "recursion"
+    LIMIT = "limit"
 
 
 @attrs.frozen
@@ -119,6 +125,22 @@ class Vm:
 
 
 @attrs.frozen
+class KmallocObj:
+    """Another kmalloc_obj type (vnodes, namecache, vm_objects...): it shares gd_kmslab's
+    blank slabs and kmem_slab_alloc with SWAPMETA, and the poller's attention."""
+
+    name: str
+    # sizeof the structure; kmalloc_obj rounds it to a cache line.
+    size: Size
+    # The process whose system calls allocate them (M_INTWAIT: it may block for a slab).
+    owner: str
+    # Objects allocated per second while the owner runs.
+    rate: int
+    # How long each lives; None: until its owner exits.
+    lifetime: Duration | None = None
+
+
+@attrs.frozen
 class Allocators:
     swapmeta: AllocatorKind = AllocatorKind.ZALLOC
     mapentry: AllocatorKind = AllocatorKind.ZALLOC
@@ -127,6 +149,10 @@ class Allocators:
     kmslab_cache: int = 0
     # Static MAP ENTRY boot pool (zbootinit); the kernel's is MAX_MAPENT = 9216.
     mapent_boot: int = 9216
+    # Malloc types kmalloc_poller_thread visits, one per wakeup (kern.kzone_pollfreq = 1 a
+    # second); a 2021 GENERIC kernel defines some 190.  The modelled types are among them.
+    poll_types: int = 190
+    kmalloc_obj: tuple[KmallocObj, ...] = ()
 
 
 @attrs.frozen
@@ -140,15 +166,18 @@ class Io:
 
 @attrs.frozen
 class Interrupt:
-    """Interrupt-level page allocations, e.g. network receive (VM_ALLOC_INTERRUPT)."""
+    """Network receive on em0: 2 KiB mbuf clusters from kmalloc(M_NOWAIT), VM_ALLOC_SYSTEM pages."""
 
     rate: Rate = Rate(0)
-    # How long netisr holds a receive buffer before freeing it.
+    # How long the reader takes to read a received packet out of its socket.
     hold: Duration = Duration(20_000)
-    # The process that reads the received data.  Its socket buffers are freed
-    # only while it is not itself waiting for memory (pfault/vmwait); None
-    # frees every buffer after ``hold``.
+    # The process that reads the received data: it reads only while it is
+    # not blocked in the kernel; None reads every packet after ``hold``.
     consumer: str | None = None
+    # hw.em.rxd: RX descriptors, each holding a cluster from boot on (EM_DEFAULT_RXD).
+    ring: int = 512
+    # What the reader's socket buffers hold at most before packets are dropped (SB_MAX).
+    sockbuf: Size = Size(512 * KiB)
 
 
 @attrs.frozen
@@ -168,6 +197,12 @@ class Process:
     name: str
     nice: int = 0
     phases: tuple[Phase, ...] = ()
+    # Size of each anonymous mapping (a VM object of its own); None: one mapping
+    # per alloc phase.  A browser's many small mappings make swblocks sparse.
+    region: Size | None = None
+    # The newest memory the process keeps using: the pmap marks it referenced
+    # whenever the pageout daemon looks, so act_count keeps it active.
+    working_set: Size = Size(0)
 
 
 @attrs.frozen

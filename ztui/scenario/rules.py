@@ -45,6 +45,8 @@ NICE_MIN, NICE_MAX = -20, 20  # PRIO_MIN, PRIO_MAX
 PROCESSES_MAX = 1024
 NAME_MAX = 64  # characters in a scenario's or a process's name
 KNOWN_EVENTS = ("oom-kill", "swap-full")
+EM_MIN_RXD, EM_MAX_RXD = 256, 4096  # if_em.h: the RX descriptors hw.em.rxd allows
+KMALLOC_OBJ_MAX = 128 * 1024 - 352 - 8  # one object after the slab header (malloc_mgt_init)
 # Phases that take `pages` (required for the first four), `rate` and `time`.
 NEEDS_PAGES = (PhaseOp.ALLOC, PhaseOp.READ, PhaseOp.FREE, PhaseOp.TOUCH)
 TAKES_PAGES = (*NEEDS_PAGES, PhaseOp.CHURN)
@@ -67,15 +69,15 @@ def rule_problems(sections: dict, failed: set[KeyPath]) -> list[Problem]:
         problems += _threshold_problems(parts["machine"], parts["vm"])
     problems += _allocator_problems(parts["allocators"])
     problems += _processes_problems(parts["process"])
-    # The consumer names a process: judge it once every process name is known.
+    # The consumer and the kmalloc_obj owners name processes: judge them once every name is known.
     if not overlaps(("process",), failed):
         problems += _consumer_problems(parts["interrupt"], parts["process"])
+        problems += _kmalloc_obj_problems(parts["allocators"], parts["process"])
+    problems += _interrupt_problems(parts["interrupt"])
     problems += _run_problems(parts["run"])
     problems += _expect_problems(parts["expect"])
     if "name" in sections:
         problems += _name_problems(("name",), parts["name"], "leave name out to use the file name")
-    if "description" in sections:
-        problems += _text_problems(("description",), parts["description"], "a description", block=True)
     return problems
 
 
@@ -181,6 +183,10 @@ def _process_problems(where: KeyPath, process: Process) -> list[Problem]:
         problems.append(bad((*where, "name"), '""', "a name needs at least one character"))
     problems += _name_problems((*where, "name"), process.name)
     problems += _in_range((*where, "nice"), process.nice, NICE_MIN, NICE_MAX)
+    if process.region is not None and (process.region == 0 or process.region % PAGE_SIZE):
+        problems.append(bad((*where, "region"), format_size(process.region), "whole pages of 4k, more than zero"))
+    if process.working_set % PAGE_SIZE:
+        problems.append(bad((*where, "working_set"), format_size(process.working_set), "whole pages of 4k"))
     if not process.phases:
         example = 'phases = [{op = "alloc", pages = "6m"}]'
         problems.append(missing((*where, "phases"), f"a process needs at least one phase, e.g. {example}"))
@@ -196,20 +202,12 @@ def _process_problems(where: KeyPath, process: Process) -> list[Problem]:
 
 
 def _name_problems(where: KeyPath, name: str, empty_hint: str | None = None) -> list[Problem]:
+    """A name is shown in every view: bounded.  (Control characters are allowed: they are shown escaped.)"""
     if name == "" and empty_hint is not None:
         return [bad(where, '""', empty_hint)]
     if len(name) > NAME_MAX:
         return [bad(where, f"a name of {len(name):,} characters", f"at most {NAME_MAX}")]
-    return _text_problems(where, name, "a name")
-
-
-def _text_problems(where: KeyPath, text: str, what: str, block: bool = False) -> list[Problem]:
-    """Text is shown in terminals: no control or format characters (a block may hold newlines and tabs)."""
-    allowed = {"\n", "\t"} if block else set()
-    if all(char.isprintable() or char in allowed for char in text):
-        return []
-    kept = "newlines and tabs only" if block else "no control characters"
-    return [bad(where, quoted(text), f"{what} is printable text: {kept}")]
+    return []
 
 
 def _phase_problems(where: KeyPath, phase: Phase) -> list[Problem]:
@@ -251,6 +249,39 @@ def _consumer_problems(interrupt: Interrupt, processes: tuple[Process, ...]) -> 
     allowed = f"the name of a [[process]]: {quoted_names}" if names else "there is no [[process]] to name"
     found = quoted(interrupt.consumer) + did_you_mean(interrupt.consumer, names)
     return [bad(("interrupt", "consumer"), found, allowed)]
+
+
+def _kmalloc_obj_problems(allocators: Allocators, processes: tuple[Process, ...]) -> list[Problem]:
+    """Each workload kmalloc_obj type: a new name, a size that fits a slab, a positive rate, an owner that exists."""
+    names = [process.name for process in processes]
+    problems: list[Problem] = []
+    seen = {"SWAPMETA", "MAP ENTRY"}
+    for index, obj in _present(allocators.kmalloc_obj):
+        at = ("allocators", "kmalloc_obj", index)
+        if not obj.name or obj.name in seen:
+            allowed = "a name of its own, not SWAPMETA, MAP ENTRY or one already used"
+            problems.append(bad((*at, "name"), quoted(obj.name), allowed))
+        else:
+            problems += _name_problems((*at, "name"), obj.name)
+        seen.add(obj.name)
+        if not 1 <= obj.size <= KMALLOC_OBJ_MAX:
+            allowed = f"1 byte to {format_size(KMALLOC_OBJ_MAX)}, so a 128k slab holds one"
+            problems.append(bad((*at, "size"), format_size(obj.size), allowed))
+        problems += _in_range((*at, "rate"), obj.rate, 1, None)
+        if obj.lifetime == 0:
+            allowed = "more than zero; leave it out to keep them until the owner exits"
+            problems.append(bad((*at, "lifetime"), "0", allowed))
+        if obj.owner not in names:
+            found = quoted(obj.owner) + did_you_mean(obj.owner, names)
+            problems.append(bad((*at, "owner"), found, "the name of a [[process]]"))
+    return problems
+
+
+def _interrupt_problems(interrupt: Interrupt) -> list[Problem]:
+    problems = _in_range(("interrupt", "ring"), interrupt.ring, EM_MIN_RXD, EM_MAX_RXD)
+    if interrupt.sockbuf < 2048:
+        problems.append(bad(("interrupt", "sockbuf"), format_size(interrupt.sockbuf), "at least one 2k mbuf cluster"))
+    return problems
 
 
 def _run_problems(run: Run) -> list[Problem]:

@@ -20,7 +20,10 @@ bytes, whatever the name)::
       "decisions": 2360,                # how many step() calls the run made
       "schedule": [[3, 27], [-1, 1], [0, 2], ...],
       "hashes": ["5f0c...", ...],       # state_hash() after decision K, 2K, 3K, ...
-      "end": {"step": 2360, "tick": 1200, "hash": "...", "verdict": "livelock"}
+      "end": {"step": 2360, "tick": 1200, "hash": "...", "verdict": "livelock"},
+      "stepping": "exact",              # optional; absent means "batched" (ztui.trace.record)
+      "breakpoints": ["free+cache < 100"],  # optional: the TUI's, restored by `ztui launch --trace`
+      "past_verdict": true              # optional: the run stepped on past a livelock (ztui.trace.replay)
     }
 
 ``schedule`` is run-length encoded ``[decision, count]`` pairs.  A decision
@@ -60,6 +63,7 @@ from ztui.scenario.units import format_size
 FORMAT = "ztui-trace"
 VERSION = 1
 CLOCK = -1
+MAX_BREAKPOINTS, MAX_BREAKPOINT_CHARS = 100, 200
 
 _converter = cattrs.Converter()
 
@@ -83,6 +87,9 @@ class Trace:
     # shown (through ztui.textsafe), never opened.
     source_name: str | None = None
     source_sha256: str | None = None
+    exact: bool = False  # every decision is one kernel step
+    breakpoints: tuple[str, ...] = ()  # the TUI's breakpoints, as text (ztui.tui.breakpoints)
+    past_verdict: bool = False  # the run went on past a livelock
 
     @property
     def decision_count(self) -> int:
@@ -141,6 +148,9 @@ def _to_document(trace: Trace) -> dict:
             "hash": trace.end_hash,
             "verdict": trace.verdict,
         },
+        **({"stepping": "exact"} if trace.exact else {}),
+        **({"breakpoints": list(trace.breakpoints)} if trace.breakpoints else {}),
+        **({"past_verdict": True} if trace.past_verdict else {}),
     }
 
 
@@ -214,6 +224,22 @@ def _from_document(doc: object) -> Trace:
     end_hash = _field(end, "hash", str, "end.hash")
     if not _is_hex(end_hash):
         raise TraceError('"end.hash" must be a hex digest')
+    stepping = doc.get("stepping", "batched")
+    if stepping not in ("batched", "exact"):
+        raise TraceError(f'"stepping" is {json.dumps(stepping)[:40]}; expected "batched" or "exact"')
+    breakpoints = doc.get("breakpoints", [])
+    if not (
+        isinstance(breakpoints, list)
+        and len(breakpoints) <= MAX_BREAKPOINTS
+        and all(isinstance(b, str) and len(b) <= MAX_BREAKPOINT_CHARS for b in breakpoints)
+    ):
+        raise TraceError(
+            f'"breakpoints" must be a list of at most {MAX_BREAKPOINTS} strings'
+            f" of at most {MAX_BREAKPOINT_CHARS} characters"
+        )
+    past_verdict = doc.get("past_verdict", False)
+    if not isinstance(past_verdict, bool):
+        raise TraceError('"past_verdict" must be true or false')
     return Trace(
         scenario=scenario,
         seed=_field(doc, "seed", int),
@@ -226,6 +252,9 @@ def _from_document(doc: object) -> Trace:
         verdict=verdict,
         source_name=source_name,
         source_sha256=source_sha256,
+        exact=stepping == "exact",
+        breakpoints=tuple(breakpoints),
+        past_verdict=past_verdict,
     )
 
 

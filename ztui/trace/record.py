@@ -4,7 +4,10 @@ Replaying decision ``d`` calls ``step()`` when ``d`` is the thread the
 scheduler would pick anyway (so a seeded-random scheduler draws exactly as
 it did when recording) and ``step(d)`` otherwise (the caller chose: "you
 are the scheduler").  TraceRecorder.step() follows the same rule, so both
-sides make the same calls.
+sides make the same calls.  With ``exact`` (``"stepping": "exact"`` in the
+file) every decision is one kernel step (``step(..., exact=True)``): how
+the TUI saves a session, whose single steps and forced threads can fall
+inside what a batched ``step()`` would take at once.
 """
 
 from __future__ import annotations
@@ -39,7 +42,9 @@ class TraceRecorder:
         *,
         hash_every: int = DEFAULT_HASH_EVERY,
         source: str | Path | None = None,
+        exact: bool = False,
     ) -> None:
+        """``exact`` records one kernel step per decision (see the module's docstring)."""
         if sim.step_count != 0:
             raise ValueError("a trace starts at step 0: record from a fresh Simulator")
         if hash_every < 1:
@@ -48,6 +53,7 @@ class TraceRecorder:
         self.hash_every = hash_every
         self._source = None if source is None else str(source)
         self._source_sha256 = None if source is None else _sha256(Path(source))
+        self.exact = exact
         self._runs: list[list[int]] = []
         self._count = 0
         self._hashes: list[str] = []
@@ -59,10 +65,10 @@ class TraceRecorder:
             return False
         pick = sim.next_tid()
         if tid is None or tid == pick:
-            sim.step()
+            sim.step(exact=self.exact)
             self._append(CLOCK if pick is None else pick)
         else:
-            sim.step(tid)
+            sim.step(tid, exact=self.exact)
             self._append(tid)
         return True
 
@@ -81,7 +87,7 @@ class TraceRecorder:
             if should_stop is not None and taken % STOP_CHECK_EVERY == 0 and should_stop():
                 break
             pick = sim.next_tid()
-            sim.step()
+            sim.step(exact=self.exact)
             self._append(CLOCK if pick is None else pick)
             taken += 1
         return sim.verdict
@@ -100,6 +106,7 @@ class TraceRecorder:
             verdict=None if sim.verdict is None else sim.verdict.kind,
             source_name=self._source,
             source_sha256=self._source_sha256,
+            exact=self.exact,
         )
 
     def _append(self, decision: int) -> None:

@@ -1,4 +1,8 @@
-"""Replaying a trace: re-run its decisions, checking each one and every recorded hash."""
+"""Replaying a trace: re-run its decisions, checking each one and every recorded hash.
+
+With ``past_verdict`` a livelock verdict does not end the replay: the run
+steps on past it, as Simulator.step_past_verdict() lets the TUI do.
+"""
 
 from __future__ import annotations
 
@@ -41,7 +45,8 @@ def replay(trace: Trace, progress: Callable[[int, int], None] | None = None) -> 
 
     for decision in trace.decisions():
         where = f"decision {done + 1} (step {sim.step_count + 1})"
-        problem = apply_decision(sim, decision)
+        pass_livelock(sim, trace)
+        problem = apply_decision(sim, decision, trace.exact)
         if problem:
             return result(f"{where}: {problem}")
         done += 1
@@ -72,15 +77,21 @@ def replay(trace: Trace, progress: Callable[[int, int], None] | None = None) -> 
     return result()
 
 
-def apply_decision(sim: Simulator, decision: int) -> str:
+def pass_livelock(sim: Simulator, trace: Trace) -> None:
+    """A trace that stepped on past a livelock does so again here."""
+    if trace.past_verdict and sim.verdict is not None and sim.verdict.kind == "livelock":
+        sim.step_past_verdict()
+
+
+def apply_decision(sim: Simulator, decision: int, exact: bool = False) -> str:
     """Take one recorded decision; a non-empty return says why it cannot be taken."""
     pick = sim.next_tid()
     problem = decision_problem(sim, decision, pick)
     if not problem:
         if decision == CLOCK or decision == pick:
-            sim.step()
+            sim.step(exact=exact)
         else:
-            sim.step(decision)
+            sim.step(decision, exact=exact)
     return problem
 
 
@@ -102,17 +113,26 @@ def _thread_name(sim: Simulator, tid: int) -> str:
     return f"thread {tid} ({name})"
 
 
-def timeline_from_trace(trace: Trace, **timeline_options) -> Timeline:
+def timeline_from_trace(trace: Trace, sim: Simulator | None = None, **timeline_options) -> Timeline:
     """`ztui launch --trace FILE`: a Timeline standing at the trace's end, ready to go back.
 
-    Raises TraceError if a decision cannot be taken.  The hashes are not
-    checked here; replay() (`ztui replay`) does that.
+    ``sim`` is a fresh Simulator of the trace's scenario and seed to follow
+    it with (the TUI's records a history); by default one is made.  Raises
+    TraceError if a decision cannot be taken.  The hashes are not checked
+    here; replay() (`ztui replay`) does that.
     """
-    timeline = Timeline(Simulator.from_scenario(trace.scenario, trace.seed), **timeline_options)
+    sim = sim or Simulator.from_scenario(trace.scenario, trace.seed)
+    timeline = Timeline(sim, **timeline_options)
     for done, decision in enumerate(trace.decisions()):
         sim = timeline.sim
-        problem = decision_problem(sim, decision, sim.next_tid())
+        pass_livelock(sim, trace)
+        pick = sim.next_tid()
+        problem = decision_problem(sim, decision, pick)
         if problem:
             raise TraceError(f"decision {done + 1} (step {sim.step_count + 1}): {problem}")
-        timeline.follow(None if decision == CLOCK else decision)
+        tid = None if decision == CLOCK else decision
+        if trace.exact:
+            timeline.step(None if tid == pick else tid)
+        else:
+            timeline.follow(tid)
     return timeline

@@ -5,25 +5,33 @@ key handlers call it directly (a single step is microseconds).  While
 running, a thread worker owns it through Driver, which holds ``_sim_lock``
 during each short slice; any control first stops the worker (stop()), so
 the UI never reads state the worker is mutating.  Panes only ever see
-frozen Snapshots.
+frozen Snapshots.  Saving a trace replays the run on a fresh simulator in
+another worker, so it never touches the one on screen.
+
+Text from files (scenario, process and thread names, paths, keymap and
+theme entries) goes through ztui.tui.safe: never markup, controls visible.
 """
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import sys
 import threading
 import time
 from collections import deque
 from functools import partial
 from pathlib import Path
+from typing import Callable
 
+from platformdirs import user_downloads_path
 from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.command import CommandPalette
 from textual.containers import Grid
 from textual.message import Message
-from textual.widgets import Footer
 from textual.worker import get_current_worker
 
 from ztui.core.snapshot import Snapshot
@@ -32,20 +40,33 @@ from ztui.scenario.errors import ScenarioError
 from ztui.trace import Trace, TraceError, read_trace
 from ztui.tui import controls
 from ztui.tui.banner import VerdictBanner
-from ztui.tui.commands import ZtuiCommands
-from ztui.tui.driver import Driver, FastForward, GoTo, Job, PacedRun
+from ztui.tui.breakpoints import Breakpoint, BreakpointError, Watch, parse
+from ztui.tui.commands import ZtuiCommandPalette, ZtuiCommands
+from ztui.tui.driver import Driver, FastForward, GoTo, Job, PacedRun, RunThread
 from ztui.tui.explain import explain
+from ztui.tui.keybar import KeyBar
 from ztui.tui.keymap import keymap_path, load_keymap
 from ztui.tui.panes.base import Chain
+from ztui.tui.panes.chart import LINEAR, THRESHOLDS, ChartPane
 from ztui.tui.panes.draw import seconds
 from ztui.tui.panes.events import EventFilter, EventsPane
-from ztui.tui.panes.history import HistoryPane
+from ztui.tui.panes.lanes import LanesPane
 from ztui.tui.panes.mapentry import MapEntryPane
+from ztui.tui.panes.plot import STEPS, TIME, GoToStep
 from ztui.tui.panes.queues import QueuesPane
 from ztui.tui.panes.slabs import SlabsPane
 from ztui.tui.panes.threads import ThreadsPane
+from ztui.tui.safe import capped, visible
+from ztui.tui.saving import (
+    SaveError,
+    default_path,
+    save_text,
+    save_trace,
+    screenshot_directory,
+    session_trace,
+)
 from ztui.tui.screens.help import HelpScreen
-from ztui.tui.screens.prompts import FilterScreen, GotoScreen, PickerScreen
+from ztui.tui.screens.prompts import BreakpointScreen, FilterScreen, GotoScreen, PickerScreen, SaveScreen
 from ztui.tui.screens.text import ProblemsScreen, TextScreen, thread_details
 from ztui.tui.session import ScenarioEntry, Session, available_scenarios
 from ztui.tui.statusbar import Status, StatusBar
@@ -65,6 +86,9 @@ FRAME_RATE = 30  # snapshots applied per second while running; the issue asks fo
 # `ztui bench --tui`, 1 ms took frames from 18 to 33 a second and key latency from 47 to 11 ms,
 # and the simulator ran faster too (fewer GIL convoys).
 GIL_SWITCH_INTERVAL_S = 0.001
+# Below this many rows the verdict banner starts as one line (v expands it).
+BANNER_FULL_ROWS = 30
+EXIT_SIGTERM = 143  # 128 + SIGTERM, as a shell reports it
 
 
 class SnapshotReady(Message):
@@ -82,7 +106,7 @@ class ZtuiApp(App[int]):
     TITLE = "ztui"
     BINDINGS = controls.bindings()
     COMMANDS = App.COMMANDS | {ZtuiCommands}
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide"), (200, "-huge")]
 
     def __init__(
         self,
@@ -91,27 +115,33 @@ class ZtuiApp(App[int]):
         theme: str | None = None,
         keymap: dict[str, str] | None = None,
         trace: Trace | None = None,
+        clock: Callable[[], float] = time.perf_counter,
     ) -> None:
-        """``keymap`` None reads the user's keymap file (see ztui.tui.keymap)."""
+        """``keymap`` None reads the user's keymap file (see ztui.tui.keymap); ``clock`` paces runs."""
         super().__init__()
         self.trace = trace
         self.scenario_path = scenario_path
         self.seed = seed
         self.requested_theme = theme
         self.keymap_overrides = keymap
+        self.clock = clock
         self.session: Session | None = None
         self.snapshot: Snapshot | None = None
         self.mode = "paused"
         self.speed = DEFAULT_SPEED
         self.event_filter = EventFilter()
         self.ztui_theme_names: list[str] = []
+        self.breakpoints: list[Breakpoint] = []
+        self.x_mode = STEPS
+        self.y_mode = THRESHOLDS
+        self.banner_expanded: bool | None = None  # None: as the terminal's height suggests
+        self._job: Job | None = None
         self._sim_lock = threading.Lock()
         # Bumped whenever the UI takes the simulator back, so late messages from a stopped worker are ignored.
         self._generation = 0
         self._mailbox: tuple[int, Snapshot] | None = None
         self._posted = False
         self._arrivals: deque[tuple[float, int]] = deque(maxlen=FRAME_RATE)  # (wall time, step), for steps/s
-        self._verdict_shown = False
         self.keys: dict[str, str] = {}  # control id -> its key as shown, once the keymap is applied
 
     # -- building -----------------------------------------------------------
@@ -120,13 +150,15 @@ class ZtuiApp(App[int]):
         yield StatusBar(id="status")
         yield VerdictBanner(id="banner")
         with Grid(id="panes"):
+            # Grid order: the chart over the timeline (their x axes line up), allocators beside them.
             yield QueuesPane(id="queues")
             yield ThreadsPane(id="threads")
+            yield ChartPane(id="chart")
             yield SlabsPane(id="slabs")
+            yield LanesPane(id="lanes")
             yield MapEntryPane(id="mapentry")
-            yield HistoryPane(id="history")
             yield EventsPane(id="events")
-        yield Footer(compact=True)
+        yield KeyBar(id="keybar")
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return VARIABLE_DEFAULTS
@@ -134,6 +166,7 @@ class ZtuiApp(App[int]):
     def on_mount(self) -> None:
         self._switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
+        self._handle_sigterm()
         self._install_themes()
         self._install_keymap()
         self.query_one(ThreadsPane).focus()
@@ -142,34 +175,51 @@ class ZtuiApp(App[int]):
         else:
             self.open_scenario(self.scenario_path or default_scenario_path())
 
+    def _handle_sigterm(self) -> None:
+        """SIGTERM quits as q does, so Textual restores the terminal (alternate screen, mouse, cursor)."""
+        if threading.current_thread() is threading.main_thread():
+            try:
+                asyncio.get_running_loop().add_signal_handler(
+                    signal.SIGTERM, lambda: self.exit(return_code=EXIT_SIGTERM))
+            except (NotImplementedError, RuntimeError):  # no signals here (not Unix)
+                pass
+
+    def say(self, message: str, **options) -> None:
+        """A notification whose text may come from a file: never markup, controls visible."""
+        self.notify("\n".join(visible(line) for line in message.split("\n")), markup=False, **options)
+
     def _install_themes(self) -> None:
         themes, problems = load_themes([BUNDLED_THEMES, Path.cwd() / "themes"])
         for theme in themes:
             self.register_theme(theme)
         self.ztui_theme_names = [theme.name for theme in themes]
-        for problem in problems:
-            self.notify(problem, title="Theme file not loaded", severity="error", timeout=10)
+        if problems:
+            self.say(capped(problems), title="Theme file not loaded", severity="error", timeout=10)
         wanted = self.requested_theme or DEFAULT_THEME
         if wanted not in self.available_themes and f"ztui-{wanted}" in self.available_themes:
             wanted = f"ztui-{wanted}"  # --theme light
         if wanted in self.available_themes:
             self.theme = wanted
         else:
-            self.notify(f"No theme {wanted!r}; themes: {', '.join(self.ztui_theme_names)}",
-                        severity="error", timeout=10)
+            self.say(f"No theme {wanted!r}; themes: {', '.join(self.ztui_theme_names)}", severity="error", timeout=10)
             if DEFAULT_THEME in self.available_themes:
                 self.theme = DEFAULT_THEME
 
     def _install_keymap(self) -> None:
         if self.keymap_overrides is None:
             self.keymap_overrides, problems = load_keymap(keymap_path())
-            for problem in problems:
-                self.notify(problem, title="Keymap not fully applied", severity="error", timeout=10)
+            if problems:
+                self.say(capped(problems), title="Keymap not fully applied", severity="error", timeout=10)
         self.set_keymap(self.keymap_overrides)
         self.keys = {
             c.id: self.get_key_display(Binding(self.keymap_overrides.get(c.id, c.key).split(",")[0], c.action))
             for c in controls.CONTROLS
         }
+        self.query_one(KeyBar).set_keys(self.keys)
+
+    def action_command_palette(self) -> None:
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(ZtuiCommandPalette(id="--command-palette"))
 
     # -- scenario -----------------------------------------------------------
 
@@ -178,7 +228,6 @@ class ZtuiApp(App[int]):
 
     def open_scenario(self, path: Path) -> bool:
         """Load ``path`` and start from step 0; a faulty file is shown, and the current run kept."""
-        self.stop()
         try:
             session = Session.open(path, self.seed)
         except ScenarioError as error:
@@ -187,24 +236,29 @@ class ZtuiApp(App[int]):
         except OSError as error:
             self.push_screen(ProblemsScreen(path, [str(error)]))
             return False
-        self.session = session
         self.scenario_path = path
-        self._generation += 1
-        self._show_current()
+        self._start_session(session)
         return True
 
     def open_trace(self, trace: Trace) -> None:
-        """Open a trace at its last step, ready to step back through it."""
-        self.stop()
+        """Open a trace at its last step, ready to step back through it, with its breakpoints."""
         try:
-            self.session = Session.from_trace(trace)
+            session = Session.from_trace(trace)
         except TraceError as error:
-            self.push_screen(ProblemsScreen(Path(trace.source_name or trace.scenario.name), [str(error)]))
+            self.push_screen(ProblemsScreen(Path(trace.scenario.name), [str(error)]))
             return
-        self.scenario_path = self.session.path
+        self.scenario_path = None
+        self._start_session(session)
+        self.breakpoints = []
+        for text in trace.breakpoints:
+            self.add_breakpoint(text, quiet=True)
+        self.say(f"Trace of {trace.scenario.name}: step {session.sim.step_count:,}; b steps back")
+
+    def _start_session(self, session: Session) -> None:
+        self.stop()
+        self.session = session
         self._generation += 1
         self._show_current()
-        self.notify(f"Trace of {trace.scenario.name}: step {self.session.sim.step_count:,}, b steps back")
 
     # -- running ------------------------------------------------------------
 
@@ -225,13 +279,26 @@ class ZtuiApp(App[int]):
 
     def _paused(self) -> None:
         self.mode = "paused"
+        job, self._job = self._job, None
         self._show_current()
+        self._report_job_end(job)
+
+    def _report_job_end(self, job: Job | None) -> None:
+        hit = getattr(job, "hit", None)
+        if hit is not None:
+            self.say(f"Breakpoint: {hit.text}, at step {self.session.sim.step_count:,}", timeout=5)
+        if isinstance(job, RunThread) and job.reason:
+            name = self.snapshot.threads[job.tid].name if self.snapshot else f"tid {job.tid}"
+            why = {"blocked": "it blocked", "done": "its unit of work is done", "verdict": "a verdict stands",
+                   "limit": f"{job.limit:,} steps and it still runs"}[job.reason]
+            self.say(f"{name} ran {job.steps:,} steps: {why}", timeout=5)
 
     def start(self, job: Job, mode: str) -> None:
         if self.session is None:
             return
         self.stop()
         self.mode = mode
+        self._job = job
         self._arrivals.clear()
         self._drive(job, self._generation)
         self._update_status()
@@ -240,7 +307,7 @@ class ZtuiApp(App[int]):
     def _drive(self, job: Job, generation: int) -> None:
         worker = get_current_worker()
         driver = Driver(self.session.timeline, self._sim_lock, partial(self._deliver, generation),
-                        frame_s=1 / FRAME_RATE)
+                        frame_s=1 / FRAME_RATE, clock=self.clock)
         driver.run(job, lambda: worker.is_cancelled)
         self.post_message(RunEnded(generation))
 
@@ -262,6 +329,11 @@ class ZtuiApp(App[int]):
         if message.generation == self._generation:
             self._paused()
 
+    def _watch(self) -> Watch | None:
+        if not self.breakpoints or self.session is None:
+            return None
+        return Watch(tuple(self.breakpoints), self.session.sim.k)
+
     # -- showing ------------------------------------------------------------
 
     def _show_current(self) -> None:
@@ -270,15 +342,30 @@ class ZtuiApp(App[int]):
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
-        if (snapshot.verdict is not None) != self._verdict_shown:
-            self._verdict_shown = snapshot.verdict is not None
         chain = Chain.of(snapshot.verdict)
         with self.batch_update():
             for pane in self.query(".pane"):
                 pane.show(snapshot, chain)
             self._retitle_allocator_panes(snapshot)
-            self.query_one(VerdictBanner).show(snapshot.verdict, snapshot.hz, self._banner_hint())
+            self._show_banner()
             self._update_status()
+
+    def _show_banner(self) -> None:
+        snapshot = self.snapshot
+        if snapshot is None:
+            return
+        verdict = snapshot.verdict or snapshot.passed_verdict
+        self.query_one(VerdictBanner).show(verdict, snapshot.hz, self._banner_hint(), self._banner_is_expanded(),
+                                           passed=snapshot.verdict is None and verdict is not None,
+                                           expand_key=self.keys.get("banner", "v"))
+
+    def _banner_is_expanded(self) -> bool:
+        if self.banner_expanded is not None:
+            return self.banner_expanded
+        return self.size.height >= BANNER_FULL_ROWS
+
+    def on_resize(self) -> None:
+        self._show_banner()
 
     def _retitle_allocator_panes(self, snapshot: Snapshot) -> None:
         """Which allocator backs each zone is the point of the experiment: keep it in the titles."""
@@ -287,7 +374,11 @@ class ZtuiApp(App[int]):
 
     def _banner_hint(self) -> str:
         keys = self.keys
-        return f"{keys['explain']} explains · {keys['back']} steps back · {keys['reload']} starts again"
+        hint = f"{keys['explain']} explains · {keys['back']} steps back · {keys['reload']} starts again"
+        verdict = self.snapshot.verdict if self.snapshot else None
+        if verdict is not None and verdict.kind == "livelock":
+            hint += f" · {keys['step']} steps on past it"
+        return hint
 
     def _update_status(self) -> None:
         snap = self.snapshot
@@ -299,8 +390,10 @@ class ZtuiApp(App[int]):
             mode=self.mode,
             speed="max" if self.speed == float("inf") else f"{self.speed}/s",
             rate=self._measured_rate(),
-            progress=self.session.progress(snap) if snap and self.session else None,
+            workload=snap.workload if snap else None,
             verdict=snap.verdict.kind if snap and snap.verdict else "",
+            passed=snap.passed_verdict.kind if snap and snap.passed_verdict and not snap.verdict else "",
+            breakpoints=tuple(bp.text for bp in self.breakpoints),
         )
         self.query_one(StatusBar).set_status(status)
 
@@ -319,54 +412,81 @@ class ZtuiApp(App[int]):
         self.stop()
         return True
 
+    def _may_go_on(self) -> bool:
+        """False (and why) if a verdict stands that nothing can follow; a livelock is stepped past."""
+        sim = self.session.sim
+        verdict = sim.verdict
+        if verdict is None:
+            return True
+        if verdict.kind == "livelock":
+            sim.step_past_verdict()
+            self.say(f"Stepping on past the livelock at step {verdict.step:,}: the run goes on, still livelocked.")
+            return True
+        self.say(f"The run has ended ({verdict.kind}): nothing can run. {self._banner_hint()}.")
+        return False
+
     def action_step(self) -> None:
-        if self._pause_if_running() or self.session is None:
+        if self._pause_if_running() or self.session is None or not self._may_go_on():
             return
-        self._single_step(None)
+        self.session.timeline.step()
+        self._show_current()
 
     def action_schedule_selected(self) -> None:
         thread = self.query_one(ThreadsPane).selected
         if thread is not None:
             self.schedule(thread.tid)
 
-    def schedule(self, tid: int) -> None:
-        """You are the scheduler: thread ``tid`` takes the next step."""
-        self._pause_if_running()
-        if self.session is None:
-            return
+    def _runnable_or_say(self, tid: int) -> bool:
         thread = next((t for t in self.snapshot.threads if t.tid == tid), None)
         if thread is None or tid not in self.session.sim.runnable():
             reason = thread.blocked_reason if thread and thread.blocked_reason else "it is not runnable"
             name = thread.name if thread else f"tid {tid}"
-            self.notify(f"{name} cannot run: {reason}", severity="warning")
-            return
-        self._single_step(tid)
+            self.say(f"{name} cannot run: {reason}", severity="warning")
+            return False
+        return True
 
-    def _single_step(self, tid: int | None) -> None:
-        if self.session.sim.verdict is not None:
-            self.notify(f"The run has ended ({self.session.sim.verdict.kind}). {self._banner_hint()}.")
+    def _force(self) -> None:
+        """The user picks a thread: another future from here, so the recorded history past here goes."""
+        sim = self.session.sim
+        if sim.step_history is not None:
+            sim.step_history.rewind(sim.step_count)
+
+    def schedule(self, tid: int) -> None:
+        """You are the scheduler: thread ``tid`` takes the next step."""
+        self._pause_if_running()
+        if self.session is None or not self._may_go_on() or not self._runnable_or_say(tid):
             return
+        self._force()
         self.session.timeline.step(tid)
         self._show_current()
+
+    def action_run_selected(self) -> None:
+        """Scheduler mode: the selected thread runs until it blocks or finishes a unit of work."""
+        self._pause_if_running()
+        thread = self.query_one(ThreadsPane).selected
+        if self.session is None or thread is None or not self._may_go_on() or not self._runnable_or_say(thread.tid):
+            return
+        self._force()
+        self.start(RunThread(thread.tid), "thread")
 
     def action_toggle_run(self) -> None:
         if self.mode == "run":
             self.stop()
-        else:
-            self.start(PacedRun(lambda: self.speed), "run")
+        elif self.session is not None and self._may_go_on():
+            self.start(PacedRun(lambda: self.speed, clock=self.clock, watch=self._watch()), "run")
 
     def action_fast_forward(self) -> None:
         if self.mode == "fast-forward":
             self.stop()
-        else:
-            self.start(FastForward(), "fast-forward")
+        elif self.session is not None and self._may_go_on():
+            self.start(FastForward(self._watch()), "fast-forward")
 
     def action_step_back(self) -> None:
         self._pause_if_running()
         if self.session is None:
             return
         if self.session.sim.step_count == 0:
-            self.notify("Already at step 0.")
+            self.say("Already at step 0.")
             return
         self.session.timeline.back(1)
         self._show_current()
@@ -380,6 +500,10 @@ class ZtuiApp(App[int]):
         if step is not None and self.session is not None and step != self.session.sim.step_count:
             self.start(GoTo(step), "go to")
 
+    def on_go_to_step(self, message: GoToStep) -> None:
+        self._pause_if_running()
+        self.go_to(message.step)
+
     def action_speed(self, direction: int) -> None:
         index = min(max(SPEEDS.index(self.speed) + direction, 0), len(SPEEDS) - 1)
         self.speed = SPEEDS[index]
@@ -388,7 +512,21 @@ class ZtuiApp(App[int]):
     def action_explain(self) -> None:
         self._pause_if_running()
         if self.snapshot is not None:
-            self.push_screen(TextScreen("Why things wait, at this step", Text("\n".join(explain(self.snapshot)))))
+            lines = [visible(line) for line in explain(self.snapshot)]
+            self.push_screen(TextScreen("Why things wait, at this step", Text("\n".join(lines))))
+
+    def action_toggle_banner(self) -> None:
+        self.banner_expanded = not self._banner_is_expanded()
+        self._show_banner()
+
+    def action_toggle_x(self) -> None:
+        self.x_mode = TIME if self.x_mode == STEPS else STEPS
+        self.query_one(ChartPane).set_modes(self.x_mode, self.y_mode)
+        self.query_one(LanesPane).set_mode(self.x_mode)
+
+    def action_toggle_y(self) -> None:
+        self.y_mode = LINEAR if self.y_mode == THRESHOLDS else THRESHOLDS
+        self.query_one(ChartPane).set_modes(self.x_mode, self.y_mode)
 
     def action_filter_events(self) -> None:
         if self.snapshot is None:
@@ -398,7 +536,7 @@ class ZtuiApp(App[int]):
         self.push_screen(FilterScreen(self.event_filter, threads, subsystems, self.apply_event_filter))
 
     def filter_events(self, thread: str | None = None, subsystem: str | None = None) -> None:
-        self.apply_event_filter(EventFilter(thread, subsystem))
+        self.apply_event_filter(EventFilter(thread, subsystem, self.event_filter.text))
 
     def apply_event_filter(self, event_filter: EventFilter) -> None:
         self.event_filter = event_filter
@@ -423,9 +561,20 @@ class ZtuiApp(App[int]):
             self.open_scenario(path)
 
     def action_reload(self) -> None:
-        if self.scenario_path is not None:
-            if self.open_scenario(self.scenario_path):
-                self.notify(f"Reloaded {self.scenario_path.name}")
+        if self.session is None:
+            if self.scenario_path is not None:
+                self.open_scenario(self.scenario_path)
+            return
+        try:
+            session = self.session.restart()
+        except ScenarioError as error:
+            self.push_screen(ProblemsScreen(self.session.source_file, error.problems))
+            return
+        except OSError as error:
+            self.push_screen(ProblemsScreen(self.session.source_file, [str(error)]))
+            return
+        self._start_session(session)
+        self.say(f"Reloaded {session.scenario.name}: step 0")
 
     def action_next_theme(self) -> None:
         if not self.ztui_theme_names:
@@ -433,10 +582,96 @@ class ZtuiApp(App[int]):
         names = self.ztui_theme_names
         index = names.index(self.theme) + 1 if self.theme in names else 0
         self.theme = names[index % len(names)]
-        self.notify(f"Theme {self.theme}", timeout=2)
+        self.say(f"Theme {self.theme}", timeout=2)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.keys, str(keymap_path())))
+
+    # -- breakpoints ----------------------------------------------------------
+
+    def action_breakpoint(self) -> None:
+        self._pause_if_running()
+        if self.snapshot is not None:
+            self.push_screen(BreakpointScreen([bp.text for bp in self.breakpoints]), self._breakpoint_chosen)
+
+    def _breakpoint_chosen(self, text: str | None) -> None:
+        if text:
+            self.add_breakpoint(text)
+
+    def add_breakpoint(self, text: str, quiet: bool = False) -> bool:
+        if self.snapshot is None:
+            return False
+        try:
+            breakpoint_ = parse(text, tuple(t.name for t in self.snapshot.threads), self.snapshot.vmstats)
+        except BreakpointError as error:
+            self.say(str(error), title="Not a breakpoint", severity="error", timeout=10)
+            return False
+        if breakpoint_ not in self.breakpoints:
+            self.breakpoints.append(breakpoint_)
+        if not quiet:
+            self.say(f"Breakpoint set: {breakpoint_.text}; r and f stop there")
+        self._update_status()
+        return True
+
+    def clear_breakpoints(self) -> None:
+        self.breakpoints = []
+        self._update_status()
+        self.say("Breakpoints cleared")
+
+    # -- saving -----------------------------------------------------------------
+
+    def _ask_path(self, title: str, suffix: str, then: Callable[[tuple[Path, bool] | None], None]) -> None:
+        """Pause, and ask where to save (a safe name in the working directory by default)."""
+        self._pause_if_running()
+        if self.snapshot is not None:
+            path = default_path(self.snapshot.scenario, self.snapshot.step, suffix)
+            self.push_screen(SaveScreen(title, path), then)
+
+    def action_save_trace(self) -> None:
+        self._ask_path("Save the trace so far", ".trace.gz", self._save_trace_to)
+
+    def _save_trace_to(self, choice: tuple[Path, bool] | None) -> None:
+        if choice is not None and self.session is not None:
+            self.say(f"Saving the trace to {choice[0]} (replaying {self.session.sim.step_count:,} steps)...")
+            self._write_trace(self.session, tuple(bp.text for bp in self.breakpoints), *choice)
+
+    @work(thread=True, group="save")
+    def _write_trace(self, session: Session, breakpoints: tuple[str, ...], path: Path, overwrite: bool) -> None:
+        """Off the UI thread: the replay takes a while on long runs; it uses its own simulator."""
+        worker = get_current_worker()
+        try:
+            trace = session_trace(session, breakpoints, should_stop=lambda: worker.is_cancelled)
+            if trace is not None:
+                save_trace(trace, path, overwrite)
+                self.call_from_thread(self.say, f"Saved {path}: replay it with `ztui replay`, "
+                                                f"open it with `ztui launch --trace`")
+        except SaveError as error:
+            self.call_from_thread(self.say, f"Not saved: {error}", severity="error", timeout=10)
+
+    def action_export_explanation(self) -> None:
+        self._ask_path("Export the explanation as text", "-explain.txt", self._export_to)
+
+    def _export_to(self, choice: tuple[Path, bool] | None) -> None:
+        if choice is None or self.snapshot is None:
+            return
+        path, overwrite = choice
+        try:
+            save_text([visible(line) for line in explain(self.snapshot)], path, overwrite)
+        except SaveError as error:
+            self.say(f"Not saved: {error}", severity="error", timeout=10)
+            return
+        self.say(f"Saved {path}")
+
+    def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
+                           time_format: str | None = None) -> str | None:
+        """As Textual's, but into the working directory when the usual folder (Downloads) is missing."""
+        if path is None:
+            try:
+                preferred = user_downloads_path()
+            except OSError:
+                preferred = None
+            path = str(screenshot_directory(preferred))
+        return super().deliver_screenshot(filename, path, time_format)
 
     def on_unmount(self) -> None:
         self._stop_worker()  # not stop(): the panes are gone, there is nothing to show
@@ -444,13 +679,13 @@ class ZtuiApp(App[int]):
 
 
 def run_app(scenario_path: Path | None, seed: int | None, theme: str | None, trace: Path | None) -> int:
-    """Entry point for `ztui launch`; returns the exit code (2: the trace cannot be read)."""
+    """Entry point for `ztui launch`; returns the exit code (2: the trace cannot be read; 143: SIGTERM)."""
     loaded = None
     if trace is not None:
         try:
             loaded = read_trace(trace)
         except TraceError as error:
-            print(f"ztui: {error}", file=sys.stderr)
+            print(f"ztui: {visible(str(error))}", file=sys.stderr)
             return 2
     app = ZtuiApp(scenario_path, seed=seed, theme=theme, trace=loaded)
     app.run()

@@ -1,16 +1,33 @@
-"""The verdict banner: what happened, in kernel terms, and what is in the chain."""
+"""The verdict banner: what happened, in kernel terms, and what is in the chain.
+
+Expanded, it wraps every line (nothing is cut; it scrolls when taller than
+its room); collapsed, it is one line (small terminals start so, v
+toggles).  Its text can be selected and copied.  For an ok run it has room
+for the hazard report's one-line closest approach (see closest_approach()).
+"""
 
 from __future__ import annotations
 
-from rich.console import Group
 from rich.text import Text
-from textual.widget import Widget
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
 
 from ztui.core.snapshot import VerdictView
-from ztui.tui.panes.draw import seconds
+from ztui.tui.panes.draw import fit, seconds
+from ztui.tui.safe import visible
 
 
-class VerdictBanner(Widget):
+def closest_approach(verdict: VerdictView) -> tuple[str, int] | None:
+    """(one line, step to jump to) for an ok run's closest approach to a wedge.
+
+    The hook for the core's hazard report, which VerdictView does not carry
+    yet: until it does there is nothing to show, and the banner shows nothing.
+    """
+    return None
+
+
+class VerdictBanner(VerticalScroll, can_focus=False):
     COMPONENT_CLASSES = {"banner--kind", "banner--dim"}
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -18,35 +35,62 @@ class VerdictBanner(Widget):
         self.verdict: VerdictView | None = None
         self.hz = 100
         self.hint = ""
+        self.expanded = True
+        self.passed = False
+        self.expand_key = "v"
         self.display = False
 
-    def show(self, verdict: VerdictView | None, hz: int, hint: str) -> None:
-        """``hint`` says which keys to press next, as the keymap has them."""
-        if (verdict, hint) == (self.verdict, self.hint):
+    def compose(self) -> ComposeResult:
+        yield Static(id="banner-text")
+
+    def show(self, verdict: VerdictView | None, hz: int, hint: str, expanded: bool, passed: bool = False,
+             expand_key: str = "v") -> None:
+        """``hint`` says which keys to press next, as the keymap has them; ``passed``: the run stepped on past it."""
+        if (verdict, hint, expanded, passed) == (self.verdict, self.hint, self.expanded, self.passed):
             return
-        self.verdict, self.hz, self.hint = verdict, hz, hint
+        self.verdict, self.hz, self.hint, self.expanded, self.passed = verdict, hz, hint, expanded, passed
+        self.expand_key = expand_key
         self.display = verdict is not None
         for kind in ("ok", "deadlock", "livelock", "recursion"):
             self.set_class(verdict is not None and verdict.kind == kind, f"-{kind}")
-        self.refresh(layout=True)
+        self.set_class(not expanded, "-collapsed")
+        if verdict is not None and self.is_mounted:
+            self.query_one("#banner-text", Static).update(self.text())
 
-    def render(self) -> Group:
-        """The kind and where to look next first: the banner is cut to fit small terminals."""
+    def on_mount(self) -> None:
+        if self.verdict is not None:
+            self.query_one("#banner-text", Static).update(self.text())
+
+    def on_resize(self) -> None:
+        if self.verdict is not None and not self.expanded:  # the one line is fitted to the width
+            self.query_one("#banner-text", Static).update(self.text())
+
+    def text(self) -> Text:
         v = self.verdict
-        if v is None:
-            return Group()
         dim = self.get_component_rich_style("banner--dim", partial=True)
-        header = Text(no_wrap=True, overflow="ellipsis")
-        header.append(f" {v.kind.upper()} ", style=self.get_component_rich_style("banner--kind", partial=True))
-        header.append(f" step {v.step}, t={seconds(v.tick, self.hz)}   ")
-        header.append(self.hint, style=dim)
+        text = Text()
+        text.append(f" {v.kind.upper()} ", style=self.get_component_rich_style("banner--kind", partial=True))
+        text.append(f" {'passed at ' if self.passed else ''}step {v.step}, t={seconds(v.tick, self.hz)}  ")
+        if not self.expanded:  # one line, the key that expands it kept at the end
+            more = f"  {self.expand_key} more"
+            room = max(self.size.width - text.cell_len - len(more), 0)
+            text.append(fit(visible(v.headline), room))
+            text.append(more, style=dim)
+            return text
+        text.append(visible(self.hint), style=dim)
+        text.append("\n" + visible(v.headline))
+        if self.passed:
+            text.append("\nThe run steps on past it: what follows is the livelock going on.", style=dim)
+        for line in v.explanation:
+            text.append("\n " + visible(line))
         chain = []
         if v.threads:
-            chain.append("threads " + ", ".join(v.threads))
+            chain.append("threads " + ", ".join(visible(t) for t in v.threads))
         if v.resources:
-            chain.append("resources " + ", ".join(v.resources))
-        lines = [header, Text(v.headline)]
-        lines += [Text(f" {line}", no_wrap=True, overflow="ellipsis") for line in v.explanation]
+            chain.append("resources " + ", ".join(visible(r) for r in v.resources))
         if chain:
-            lines.append(Text("Highlighted: " + "; ".join(chain), style=dim, no_wrap=True, overflow="ellipsis"))
-        return Group(*lines)
+            text.append("\nHighlighted: " + "; ".join(chain), style=dim)
+        approach = closest_approach(v) if v.kind == "ok" else None
+        if approach is not None:
+            text.append(f"\nClosest approach: {visible(approach[0])} (step {approach[1]})")
+        return text

@@ -5,7 +5,11 @@ in short slices (about ``slice_s`` of simulation each) while holding the
 lock, so a key handler that needs the simulator waits at most one slice,
 and hands a frozen Snapshot to ``publish`` at most ``frame_s`` apart.
 
-No Textual here, so the loop can be tested and benchmarked on its own.
+With breakpoints (a Watch), a job takes exact steps and asks the watch
+after each one, so it stops on the very step a condition starts to hold.
+
+No Textual here, so the loop can be tested and benchmarked on its own;
+the clock and the sleep are parameters, so tests drive time by hand.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from typing import Callable, Protocol
 
 from ztui.core.snapshot import Snapshot
 from ztui.core.timeline import Timeline
+from ztui.core.views import unit_of_work
+from ztui.tui.breakpoints import Breakpoint, Watch
 
 
 class Job(Protocol):
@@ -26,21 +32,44 @@ class Job(Protocol):
         """Steps allowed right now by the job's pace; None for as many as possible."""
 
 
-class FastForward:
-    """Run flat out until a verdict (or the scenario's limits, which give one)."""
+class Watched:
+    """A job that may stop at a breakpoint: ``hit`` is the one that fired."""
+
+    def __init__(self, watch: Watch | None = None) -> None:
+        self.watch = watch
+        self.hit: Breakpoint | None = None
+
+    def run(self, timeline: Timeline, max_steps: int) -> bool:
+        """Up to ``max_steps`` steps; True if a verdict stands or a breakpoint fired."""
+        if self.watch is None:
+            timeline.run(max_steps=max_steps)
+            return timeline.verdict is not None
+        for _ in range(max_steps):
+            if timeline.verdict is not None:
+                return True
+            timeline.step()
+            self.hit = self.watch.fired(timeline.sim.k)
+            if self.hit is not None:
+                return True
+        return timeline.verdict is not None
+
+
+class FastForward(Watched):
+    """Run flat out until a verdict (or the scenario's limits, which give one), or a breakpoint."""
 
     def advance(self, timeline: Timeline, max_steps: int) -> bool:
-        timeline.run(max_steps=max_steps)
-        return timeline.sim.verdict is not None
+        return self.run(timeline, max_steps)
 
     def steps_due(self, now: float) -> int | None:
         return None
 
 
-class PacedRun:
-    """Run at ``steps_per_s`` until a verdict; the pace is re-read so the speed keys act at once."""
+class PacedRun(Watched):
+    """Run at ``steps_per_s`` until a verdict or a breakpoint; the pace is re-read so the speed keys act at once."""
 
-    def __init__(self, steps_per_s: Callable[[], float], clock: Callable[[], float] = time.perf_counter) -> None:
+    def __init__(self, steps_per_s: Callable[[], float], clock: Callable[[], float] = time.perf_counter,
+                 watch: Watch | None = None) -> None:
+        super().__init__(watch)
         self._speed = steps_per_s
         self._clock = clock
         self._since = clock()
@@ -49,9 +78,9 @@ class PacedRun:
 
     def advance(self, timeline: Timeline, max_steps: int) -> bool:
         before = timeline.step_count
-        timeline.run(max_steps=max_steps)
+        finished = self.run(timeline, max_steps)
         self._taken += timeline.step_count - before
-        return timeline.sim.verdict is not None
+        return finished
 
     def steps_due(self, now: float) -> int | None:
         pace = self._speed()
@@ -85,6 +114,56 @@ class GoTo:
         return None
 
 
+class RunThread:
+    """Thread ``tid`` takes every step until it blocks or finishes a unit of work.
+
+    A unit of work ends when the kernel call it was in returns (its stack
+    gets shallower than when it started) or, for a thread at its outermost
+    frame, when its phase changes.  The clock advances when it must.
+    ``reason`` says why it stopped: "blocked", "done", "verdict" or "limit".
+    """
+
+    def __init__(self, tid: int, limit: int = 100_000) -> None:
+        self.tid = tid
+        self.limit = limit
+        self.steps = 0
+        self.reason = ""
+        self._start: tuple[bool, int, int] | None = None
+
+    def advance(self, timeline: Timeline, max_steps: int) -> bool:
+        sim = timeline.sim
+        if self._start is None:
+            self._start = unit_of_work(sim.k, self.tid)
+        _, depth, phase = self._start
+        for _ in range(max_steps):
+            if sim.verdict is not None:
+                self.reason = "verdict"
+                return True
+            if self.tid in sim.runnable():
+                timeline.step(self.tid)
+                self.steps += 1
+            elif sim.next_tid() is None and unit_of_work(sim.k, self.tid)[0]:
+                timeline.step()  # the clock must advance before it can run again
+            else:
+                self.reason = "blocked"
+                return True
+            sim = timeline.sim
+            runnable, now_depth, now_phase = unit_of_work(sim.k, self.tid)
+            if not runnable:
+                self.reason = "blocked"
+                return True
+            if now_depth < depth or (depth <= 1 and now_phase != phase):
+                self.reason = "done"
+                return True
+            if self.steps >= self.limit:
+                self.reason = "limit"
+                return True
+        return False
+
+    def steps_due(self, now: float) -> int | None:
+        return None
+
+
 class Driver:
     def __init__(
         self,
@@ -95,6 +174,7 @@ class Driver:
         frame_s: float = 1 / 30,
         slice_s: float = 0.005,
         clock: Callable[[], float] = time.perf_counter,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.timeline = timeline
         self._lock = lock
@@ -102,6 +182,7 @@ class Driver:
         self._frame_s = frame_s
         self._slice_s = slice_s
         self._clock = clock
+        self._sleep = sleep
         self._steps_per_slice = 64  # adapted from the measured rate
 
     def run(self, job: Job, cancelled: Callable[[], bool]) -> bool:
@@ -112,7 +193,7 @@ class Driver:
             now = self._clock()
             due = job.steps_due(now)
             if due is not None and due <= 0:
-                time.sleep(min(self._frame_s, self._slice_s * 2))
+                self._sleep(min(self._frame_s, self._slice_s * 2))
                 continue
             chunk = self._steps_per_slice if due is None else min(due, self._steps_per_slice)
             with self._lock:

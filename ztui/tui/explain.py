@@ -9,6 +9,7 @@ from ztui.tui.panes.draw import seconds
 LEVELS = (
     ("v_interrupt_free_min", "vm_page_alloc(NORMAL|SYSTEM) fails at or below this"),
     ("v_pageout_free_min", "the pagedaemon's vm_wait is woken early only above this"),
+    ("v_free_severe", "vm_fault waits in vm_wait_pfault below this (vm_paging_severe), whatever its nice"),
     ("v_free_min", "nice-0 user faults wait in vm_wait_pfault below this"),
     ("v_paging_wait", "the pagedaemon wakes waiters only at or above this"),
     ("v_paging_start", "pagedaemon_wakeup() below this"),

@@ -8,8 +8,8 @@ The file is $ZTUI_KEYMAP if set, else $XDG_CONFIG_HOME/ztui/keymap.toml
     fast_forward = "F,ctrl+f"   # several keys, comma-separated (Textual key names)
 
 A missing file is no keymap; a faulty one is reported and ignored.  It is
-read through ztui.input_files (a regular file of at most 64 KiB), and its
-problems are capped (the first few, then how many more).
+read through ztui.input_files (a regular file of at most 64 KiB); the app
+shows its problems capped (ztui.tui.safe.capped).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ztui.input_files import KEYMAP, InputError, capped_problems, parse_toml, read_text
+from ztui.input_files import KEYMAP, InputError, parse_toml, read_text
 from ztui.tui.controls import CONTROLS
 
 KEYS_MAX = 64  # characters in one control's key list
@@ -52,4 +52,4 @@ def load_keymap(path: Path) -> tuple[dict[str, str], list[str]]:
             problems.append(f"{path}: keys.{control_id} must be at most {KEYS_MAX} printable characters")
         else:
             keymap[control_id] = value
-    return keymap, capped_problems(problems)
+    return keymap, problems

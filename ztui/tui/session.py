@@ -7,12 +7,11 @@ from pathlib import Path
 import attrs
 
 from ztui.core.simulator import Simulator
-from ztui.core.snapshot import Snapshot
 from ztui.core.timeline import Timeline
-from ztui.scenario.bundled import bundled_scenarios, default_scenario_path
+from ztui.scenario.bundled import bundled_scenarios
 from ztui.scenario.load import load_scenario
+from ztui.scenario.model import Scenario
 from ztui.scenario.read import description_line
-from ztui.scenario.model import USEC, Scenario
 from ztui.trace import Trace, timeline_from_trace
 
 
@@ -37,32 +36,43 @@ def available_scenarios(cwd: Path | None = None) -> list[ScenarioEntry]:
 
 @attrs.define
 class Session:
-    path: Path
+    """``source_file`` is the scenario file it was loaded from; None for a trace's embedded scenario.
+
+    A trace's ``source.path`` is never read: a trace names no file ztui opens.
+    """
+
     seed: int | None
     scenario: Scenario
     timeline: Timeline
+    source_file: Path | None = None
 
     @classmethod
     def open(cls, path: Path, seed: int | None) -> Session:
         """Load and start ``path``; raises ScenarioError with the problems ``ztui check`` reports."""
-        scenario = load_scenario(path)
-        return cls(path, seed, scenario, Timeline(Simulator.from_scenario(scenario, seed=seed)))
+        return cls.start(load_scenario(path), seed, path)
+
+    @classmethod
+    def start(cls, scenario: Scenario, seed: int | None, source_file: Path | None = None) -> Session:
+        return cls(seed, scenario, Timeline(recording(Simulator.from_scenario(scenario, seed=seed))), source_file)
 
     @classmethod
     def from_trace(cls, trace: Trace) -> Session:
         """The trace's scenario and seed, followed to the trace's end; raises TraceError."""
-        timeline = timeline_from_trace(trace)
-        # A trace names no file ztui may open (it is untrusted input): reload starts the default.
-        return cls(default_scenario_path(), trace.seed, trace.scenario, timeline)
+        timeline = timeline_from_trace(trace, recording(Simulator.from_scenario(trace.scenario, trace.seed)))
+        return cls(trace.seed, trace.scenario, timeline)
+
+    def restart(self) -> Session:
+        """From step 0 again: the file re-read if there is one, else the same scenario."""
+        if self.source_file is not None:
+            return Session.open(self.source_file, self.seed)
+        return Session.start(self.scenario, self.seed)
 
     @property
     def sim(self) -> Simulator:
         return self.timeline.sim
 
-    def progress(self, snapshot: Snapshot) -> float:
-        """How far ``snapshot`` is toward the scenario's limits (max_steps, max_time), 0..1."""
-        limits = self.scenario.run
-        by_steps = snapshot.step / limits.max_steps if limits.max_steps else 0.0
-        max_ticks = limits.max_time * snapshot.hz / USEC
-        by_time = snapshot.tick / max_ticks if max_ticks else 0.0
-        return min(max(by_steps, by_time), 1.0)
+
+def recording(sim: Simulator) -> Simulator:
+    """The TUI's simulators record the step history its chart and timeline draw."""
+    sim.record_history()
+    return sim

@@ -1,10 +1,13 @@
-"""The status bar: scenario, seed, step, simulated time, run mode and speed, verdict."""
+"""The status bar: scenario, step, simulated time, run mode, workload progress, breakpoints, verdict."""
 
 from __future__ import annotations
 
 import attrs
 from rich.text import Text
 from textual.widget import Widget
+
+from ztui.core.snapshot import WorkloadView
+from ztui.tui.safe import visible
 
 
 @attrs.frozen
@@ -13,18 +16,20 @@ class Status:
     seed: int | None = None
     step: int = 0
     time: str = ""
-    mode: str = "paused"  # paused, run, fast-forward, go to
+    mode: str = "paused"  # paused, run, fast-forward, go to, thread
     speed: str = ""  # the run speed setting, e.g. "100/s"
     rate: float = 0.0  # measured steps per wall-clock second while running
-    progress: float | None = None  # fast-forward: the share of the scenario's limits used
+    workload: WorkloadView | None = None  # how much of the processes' work is done
     verdict: str = ""
+    passed: str = ""  # a verdict the run stepped on past
+    breakpoints: tuple[str, ...] = ()
 
 
-MODE_MARK = {"paused": "⏸", "run": "▶", "fast-forward": "⏩", "go to": "↷"}
+MODE_MARK = {"paused": "⏸", "run": "▶", "fast-forward": "⏩", "go to": "↷", "thread": "↦"}
 
 
 class StatusBar(Widget):
-    COMPONENT_CLASSES = {"status--key", "status--verdict"}
+    COMPONENT_CLASSES = {"status--key", "status--verdict", "status--ok"}
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -40,18 +45,27 @@ class StatusBar(Widget):
         s = self.status
         key = self.get_component_rich_style("status--key", partial=True)
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(f" {s.scenario or 'no scenario'}", style=key)
+        text.append(f" {visible(s.scenario) or 'no scenario'}", style=key)
         text.append("  step ")
         text.append(str(s.step), style=key)
         text.append(f"  t={s.time}")
         if s.verdict:
+            badge = "status--ok" if s.verdict == "ok" else "status--verdict"
             text.append("  ")
-            text.append(f" {s.verdict.upper()} ", style=self.get_component_rich_style("status--verdict", partial=True))
+            text.append(f" {s.verdict.upper()} ", style=self.get_component_rich_style(badge, partial=True))
+        elif s.passed:
+            text.append(f"  past {s.passed}")
         text.append(f"  {MODE_MARK.get(s.mode, '')} {s.mode}")
-        if s.mode == "fast-forward" and s.progress is not None:
-            text.append(f" {s.progress:.0%} of limits")
+        if s.workload is not None and s.workload.phases_total:
+            w = s.workload
+            text.append(f"  workload {w.fraction:.0%}")
+            if s.mode != "paused":
+                text.append(f" (phases {w.phases_done}/{w.phases_total}, pages {w.pages_done:,}/{w.pages_total:,})")
         if s.mode != "paused" and s.rate:
-            text.append(f" {_rate(s.rate)} st/s")
+            text.append(f"  {_rate(s.rate)} st/s")
+        if s.breakpoints:
+            more = f" +{len(s.breakpoints) - 1}" if len(s.breakpoints) > 1 else ""
+            text.append(f"  ● {visible(s.breakpoints[0])}{more}", style=key)
         if s.mode in ("paused", "run"):  # the speed the run key uses; meaningless flat out
             text.append(f"  speed {s.speed}")
         if s.seed is not None:

@@ -33,6 +33,7 @@ VARIABLE_DEFAULTS = {
     "ztui-wired": "#8a7fbf",
     "ztui-marker": "#9a9a9a",
     "ztui-chain": "#ff5f5f",
+    "ztui-dim": "#9aa4ae",
 }
 
 
@@ -60,7 +61,7 @@ def load_theme(path: Path) -> Theme:
         problems.append("dark: must be true or false")
     colors = _table(data, "colors", problems)
     for key in sorted(set(colors) - set(COLOR_FIELDS)):
-        problems.append(f"colors.{key[:40]!r}: unknown (allowed: {', '.join(COLOR_FIELDS)})")
+        problems.append(f"colors.{key[:40]}: unknown (allowed: {', '.join(COLOR_FIELDS)})")
     if "primary" not in colors:
         problems.append("colors.primary: required")
     variables = _table(data, "variables", problems)

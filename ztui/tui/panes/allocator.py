@@ -36,6 +36,16 @@ def header_text(pane: SnapshotPane, view: AllocatorView) -> Text:
     return text
 
 
+def none_left_level(pane: SnapshotPane, view: AllocatorView, exhausted: bool) -> str:
+    """An empty stock is a fact until someone needs it: red only when the verdict names this zone,
+    yellow while a refill is under way, neutral otherwise (so nothing alarms at step 0)."""
+    if not exhausted:
+        return "good"
+    if view.zone in pane.chain.resources:
+        return "bad"
+    return "warn" if view.assembling else "dim"
+
+
 def kmalloc_obj_rows(pane: SnapshotPane, view: AllocatorView, width: int) -> list[Row]:
     rows = [Row(header_text(pane, view), 2)]
     by_list: dict[str, list[SlabView]] = {}
@@ -54,14 +64,14 @@ def kmalloc_obj_rows(pane: SnapshotPane, view: AllocatorView, width: int) -> lis
     blank_style = pane.style("chain") if "gd_kmslab" in pane.chain.resources else pane.style("label")
     blank = Text("gd_kmslab ", style=blank_style)
     blank.append(f"{view.blank_slabs} blank slab{'s' if view.blank_slabs != 1 else ''}",
-                 style=pane.style("bad" if view.blank_slabs == 0 else "good"))
+                 style=pane.style(none_left_level(pane, view, view.blank_slabs == 0)))
     rows.append(Row(blank, 0))
     rows += assembly_rows(pane, view, width)
     # With room to spare, every slab on the global lists, with its occupancy.
     for name in ("partial", "full", "empty"):
         for slab in by_list.get(name, []):
             rows.append(Row(slab_text(pane, name, slab, width), 6))
-    rows.append(Row(Text("kernel names: full = all free, empty = none free", style=pane.style("dim")), 7))
+    rows.append(Row(Text("full = all free, empty = none free", style=pane.style("dim")), 7))
     return rows
 
 
@@ -82,7 +92,7 @@ def zalloc_rows(pane: SnapshotPane, view: AllocatorView, width: int) -> list[Row
     free, freemin = state.get("zfreecnt", 0), state.get("zfreemin", 0)
     pool = Text("pool  ", style=pane.style("label"))
     pool.append(f"zfreecnt {free}  zfreemin {freemin}",
-                style=pane.style("bad" if free <= freemin else "good"))
+                style=pane.style(none_left_level(pane, view, free <= freemin)))
     rows.append(Row(pool, 0))
     mapped, limit = state.get("zpagecount", 0), state.get("zpagemax", 0)
     numbers = f"zpagecount {mapped}/zpagemax {limit} "
@@ -99,12 +109,13 @@ def zalloc_rows(pane: SnapshotPane, view: AllocatorView, width: int) -> list[Row
 
 
 def assembly_text(pane: SnapshotPane, assembly: AssemblyView, width: int) -> Text:
-    """A slab or refill being put together page by page, with the pages it holds."""
+    """A slab or refill being put together page by page, with the pages it holds (the bar if room)."""
     label = f"{assembly.thread} {assembly.function} "
     numbers = f" {assembly.pages_held}/{assembly.pages_needed} held"
     style = pane.style("chain") if assembly.thread in pane.chain.threads else pane.style("warn")
     text = Text(label, style=style)
-    text.append(bar(ratio(assembly.pages_held, assembly.pages_needed),
-                    max(width - len(label) - len(numbers), 3)), style=pane.style("warn"))
+    room = width - len(label) - len(numbers)
+    if room >= 3:
+        text.append(bar(ratio(assembly.pages_held, assembly.pages_needed), room), style=pane.style("warn"))
     text.append(numbers)
     return text

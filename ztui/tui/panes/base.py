@@ -10,12 +10,15 @@ from __future__ import annotations
 from typing import ClassVar
 
 import attrs
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.selection import Selection
 from textual.strip import Strip
 from textual.widget import Widget
 
 from ztui.core.snapshot import Snapshot, VerdictView
+from ztui.tui.safe import visible
 
 
 @attrs.frozen
@@ -81,7 +84,12 @@ class SnapshotPane:
         self.refresh()
 
     def style(self, name: str) -> Style:
-        return self.get_component_rich_style(f"pane--{name}", partial=True)
+        """A component class's style; cached, as looking one up walks the CSS (thousands a frame)."""
+        cache = self.__dict__.setdefault("_style_cache", {})
+        style = cache.get(name)
+        if style is None:
+            style = cache[name] = self.get_component_rich_style(f"pane--{name}", partial=True)
+        return style
 
     @property
     def base_style(self) -> Style:
@@ -93,12 +101,15 @@ class SnapshotPane:
     def notify_style_update(self) -> None:
         super().notify_style_update()  # a theme or class change: styles and drawn lines are stale
         self._base_style = None
+        self.__dict__.pop("_style_cache", None)
         self.changed()
 
     def to_strip(self, text: Text, width: int) -> Strip:
+        """One line; names in it came from files, so no control character reaches the terminal."""
         text.no_wrap = True
-        segments = list(text.render(self.app.console))
-        return Strip(segments, text.cell_len).crop_extend(0, width, None).apply_style(self.base_style)
+        segments = [seg if seg.text.isprintable() else Segment(visible(seg.text), seg.style, seg.control)
+                    for seg in text.render(self.app.console)]
+        return Strip(segments).crop_extend(0, width, None).apply_style(self.base_style)
 
 
 class LinePane(SnapshotPane, Widget, can_focus=True):
@@ -110,6 +121,7 @@ class LinePane(SnapshotPane, Widget, can_focus=True):
         super().__init__(id=id, classes="pane")
         self.border_title = self.TITLE
         self._strips: list[Strip] | None = None
+        self._texts: list[Text] = []
         self._strips_size = (0, 0)
 
     def rows(self, width: int) -> list[Row]:
@@ -126,11 +138,41 @@ class LinePane(SnapshotPane, Widget, can_focus=True):
         width, height = self.size
         if self._strips is None or self._strips_size != (width, height):
             rows = self.rows(width) if self.snapshot is not None else self.empty_rows()
-            self._strips = [self.to_strip(row.text, width) for row in fit_rows(rows, height)]
+            self._texts = [row.text for row in fit_rows(wrap_rows(rows, width, self.app.console), height)]
+            self._strips = [self.to_strip(text.copy(), width).apply_offsets(0, i) for i, text in enumerate(self._texts)]
             self._strips_size = (width, height)
-        if y < len(self._strips):
-            return self._strips[y]
-        return Strip.blank(width, self.base_style)
+        if y >= len(self._strips):
+            return Strip.blank(width, self.base_style)
+        selection = self.text_selection
+        if selection is not None and (span := selection.get_span(y)) is not None:
+            text = self._texts[y].copy()
+            start, end = span
+            text.stylize(self.screen.get_component_rich_style("screen--selection"), start,
+                         len(text) if end == -1 else end)
+            return self.to_strip(text, width).apply_offsets(0, y)
+        return self._strips[y]
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        """The selected text as shown, not the widget's name."""
+        return selection.extract("\n".join(text.plain for text in self._texts)), "\n"
+
+    def selection_updated(self, selection: Selection | None) -> None:
+        self.refresh()
+
+
+def wrap_rows(rows: list[Row], width: int, console) -> list[Row]:
+    """Rows wider than the pane go on over more lines (indented), rather than being cut at a kernel fact."""
+    out = []
+    for row in rows:
+        if row.text.cell_len <= width or width < 8:
+            out.append(row)
+            continue
+        text = row.text.copy()
+        text.no_wrap = False
+        first, *rest = text.wrap(console, width - 2)
+        out.append(Row(first, row.rank))
+        out += [Row(Text("  ") + line, row.rank) for line in rest]
+    return out
 
 
 def fit_rows(rows: list[Row], height: int) -> list[Row]:

@@ -1,4 +1,9 @@
-"""Event log: one kernel-style line per event, filterable, bounded, following the newest."""
+"""Event log: one kernel-style line per event with its step and thread; filterable, searchable, bounded.
+
+It follows the newest event until scrolled up.  A click on a line goes to
+that event's step; dragging selects text, and the selection copies the
+lines as shown.
+"""
 
 from __future__ import annotations
 
@@ -7,29 +12,40 @@ from collections import deque
 
 import attrs
 from rich.text import Text
+from textual import events
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
+from textual.selection import Selection
 from textual.strip import Strip
 
 from ztui.core.snapshot import EventView, Snapshot
 from ztui.tui.panes.base import PANE_COMPONENTS, Chain, SnapshotPane
+from ztui.tui.panes.draw import fit
+from ztui.tui.panes.plot import GoToStep
+from ztui.tui.safe import visible
 
 MAX_EVENTS = 2000
 STEP_WIDTH = 8  # "  123456 " before each line
+THREAD_WIDTH = 12  # "pagedaemon  ": the two pagers' lines differ by little else
+MIN_BODY = 24  # below this the thread column gives way to the text
 
 
 @attrs.frozen
 class EventFilter:
     thread: str | None = None
     subsystem: str | None = None
+    text: str | None = None  # a search: lines containing it, in any case
 
     def accepts(self, event: EventView) -> bool:
-        return (self.thread is None or event.thread == self.thread) and (
-            self.subsystem is None or event.subsystem == self.subsystem
+        return (
+            (self.thread is None or event.thread == self.thread)
+            and (self.subsystem is None or event.subsystem == self.subsystem)
+            and (not self.text or self.text.casefold() in event.text.casefold())
         )
 
     def describe(self) -> str:
-        parts = [f"thread {self.thread}" if self.thread else "", f"subsystem {self.subsystem}" if self.subsystem else ""]
+        parts = [f"thread {self.thread}" if self.thread else "", f"subsystem {self.subsystem}" if self.subsystem else "",
+                 f"text {self.text!r}" if self.text else ""]
         return ", ".join(p for p in parts if p)
 
 
@@ -108,7 +124,7 @@ class EventsPane(SnapshotPane, ScrollView, can_focus=True):
     def set_filter(self, event_filter: EventFilter) -> None:
         self.filter = event_filter
         described = event_filter.describe()
-        self.border_title = f"{self.TITLE}: only {described}" if described else self.TITLE
+        self.border_title = Text(visible(f"{self.TITLE}: only {described}") if described else self.TITLE)
         self._rewrap()
         self._follow = True
         self._sync_size()
@@ -138,11 +154,18 @@ class EventsPane(SnapshotPane, ScrollView, can_focus=True):
         self._lines = self._wrap([(s, e) for s, e in self.log_.events if self.filter.accepts(e)])
 
     def _wrap(self, events: list[tuple[int, EventView]]) -> list[_Line]:
-        body_width = max(self._wrap_width - STEP_WIDTH, 10)
+        thread_width = THREAD_WIDTH if self._wrap_width - STEP_WIDTH - THREAD_WIDTH >= MIN_BODY else 0
+        indent = STEP_WIDTH + thread_width
+        body_width = max(self._wrap_width - indent, 10)
         lines = []
         for seq, event in events:
-            for i, body in enumerate(textwrap.wrap(event.text, body_width, subsequent_indent="  ") or [""]):
-                prefix = f"{event.step:>{STEP_WIDTH - 1}} " if i == 0 else " " * STEP_WIDTH
+            text = visible(event.text)
+            for i, body in enumerate(textwrap.wrap(text, body_width, subsequent_indent="  ") or [""]):
+                if i == 0:
+                    thread = f"{fit(visible(event.thread) or '-', thread_width - 1):<{thread_width}}" if thread_width else ""
+                    prefix = f"{event.step:>{STEP_WIDTH - 1}} {thread}"
+                else:
+                    prefix = " " * indent
                 lines.append(_Line(seq, prefix, body, event))
         return lines
 
@@ -174,4 +197,25 @@ class EventsPane(SnapshotPane, ScrollView, can_focus=True):
         else:
             style = None
         text.append(line.body, style=style)
-        return self.to_strip(text, width)
+        selection = self.text_selection
+        if selection is not None and (span := selection.get_span(index)) is not None:
+            start, end = span
+            text.stylize(self.screen.get_component_rich_style("screen--selection"), start,
+                         len(text) if end == -1 else end)
+        return self.to_strip(text, width).apply_offsets(0, index)
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        """The selected lines as shown (step, thread, text), not the widget's name."""
+        return selection.extract("\n".join(line.prefix + line.body for line in self._lines)), "\n"
+
+    def selection_updated(self, selection: Selection | None) -> None:
+        self.refresh()
+
+    def on_click(self, event: events.Click) -> None:
+        """A click (not a drag) on a line goes to its event's step."""
+        offset = event.get_content_offset(self)
+        if offset is None or self.screen.get_selected_text():
+            return
+        index = offset.y + round(self.scroll_y)
+        if 0 <= index < len(self._lines):
+            self.post_message(GoToStep(self._lines[index].event.step))

@@ -24,7 +24,7 @@ class MapEntryPane(LinePane):
         for cpu in view.cpus:
             text = Text(f"cpu{cpu.cpu} ", style=self.style("label"))
             text.append("gd_vme_avail ", style=avail_style)
-            text.append(str(cpu.gd_vme_avail), style=self.style("bad" if cpu.gd_vme_avail < 4 else "good"))
+            text.append(str(cpu.gd_vme_avail), style=self.style(self.avail_level(cpu.gd_vme_avail, view)))
             text.append(f" base {cpu.gd_vme_base} cushion {cpu.cushion}")
             rows.append(Row(text, 0 if cpu.cpu == 0 else 2))
         # The zone's own rows matter less here than the per-CPU cache above them.
@@ -36,3 +36,12 @@ class MapEntryPane(LinePane):
             depth.append("  vm_map_entry_reserve → kmalloc_obj → kmem_slab_alloc", style=self.style("dim"))
             rows.append(Row(depth, 0))
         return rows
+
+    def avail_level(self, avail: int, view) -> str:
+        """Below MAP_RESERVE_COUNT (4) a reservation must refill; an alarm only when that recurses
+        or the verdict names it (boot can leave the count overdrawn: nothing is wrong yet)."""
+        if avail >= 4:
+            return "good"
+        if "gd_vme_avail" in self.chain.resources or view.recursion_depth > 1:
+            return "bad"
+        return "warn" if view.recursion_depth or view.refill else "dim"

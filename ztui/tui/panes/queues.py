@@ -9,62 +9,24 @@ from ztui.core.snapshot import Snapshot
 from ztui.core.vmstats import THRESHOLD_NAMES
 from ztui.tui.panes.base import LinePane, Row
 from ztui.tui.panes.draw import bar, ratio, size_of
+from ztui.tui.panes.levels import MARKERS, ThresholdScale, level_of
+from ztui.tui.panes.plot import count
+from ztui.tui.rates import Rates, rates_at
 
 QUEUES = ("free", "cache", "inactive", "active", "wired")
-
-# The markers on the free+cache gauge, lowest first, with the letter drawn under it.
-MARKERS = (
-    ("I", "v_interrupt_free_min"),
-    ("P", "v_pageout_free_min"),
-    ("R", "v_free_reserved"),
-    ("m", "v_free_min"),
-    ("w", "v_paging_wait"),
-    ("s", "v_paging_start"),
-    ("1", "v_paging_target1"),
-    ("2", "v_paging_target2"),
-)
 
 LABEL_WIDTH = 11  # "free+cache "
 
 
-class ThresholdScale:
-    """free+cache placed on 0..1 so that each band between two thresholds gets the same room.
-
-    The thresholds span 342..13425 pages on 2 GiB: on a linear scale the
-    ones the deadlock turns on (I, P, R) would share a cell.  Used by the
-    gauge here and by the history chart, so the two read alike.
-    """
-
-    def __init__(self, vm: dict) -> None:
-        levels = sorted({vm.get(name, 0) for _, name in MARKERS} - {0})
-        top = levels[-1] * 5 // 4 if levels else 1
-        self.knots = [0, *levels, top]
-
-    def __call__(self, value: int) -> float:
-        bands = len(self.knots) - 1
-        for band in range(bands):
-            low, high = self.knots[band], self.knots[band + 1]
-            if value < high:
-                return (band + (value - low) / (high - low)) / bands
-        return 1.0
-
-
-def level_of(free_cache: int, vm: dict) -> str:
-    """How worried to look: fine above v_paging_start, paging above v_free_min, bad below."""
-    if free_cache >= vm.get("v_paging_start", 0):
-        return "good"
-    if free_cache > vm.get("v_free_min", 0):
-        return "warn"
-    return "bad"
-
-
 class QueuesPane(LinePane):
     TITLE = "Page queues"
+    rates: Rates | None = None
     RESOURCES = frozenset({"free+cache", "free", "cache", "swap", "pbuf", *THRESHOLD_NAMES})
     COMPONENT_CLASSES = LinePane.COMPONENT_CLASSES | {f"pane--{q}" for q in QUEUES} | {"pane--marker"}
 
     def content(self, snapshot: Snapshot) -> object:
-        return snapshot.queues, snapshot.vmstats, snapshot.pagedaemon, snapshot.swap
+        self.rates = rates_at(snapshot.step_history, snapshot.step)
+        return snapshot.queues, snapshot.vmstats, snapshot.pagedaemon, snapshot.swap, self.rates
 
     def rows(self, width: int) -> list[Row]:
         snap = self.snapshot
@@ -82,6 +44,8 @@ class QueuesPane(LinePane):
         rows.append(self.gauge_row(bar_width, show_size, number_width))
         rows.append(Row(self.pagedaemon_text(), 1))
         rows.append(Row(self.swap_text(width), 1))
+        if self.rates is not None:
+            rows.append(Row(self.rates_text(self.rates), 3))
         rows += [Row(text, 4) for text in self.legend(width)]
         return rows
 
@@ -130,7 +94,7 @@ class QueuesPane(LinePane):
         text.append(f"{state:<8}", style=self.style("good" if state == "IDLE" else "warn"))
         text.append(f" deficit {daemon.get('vm_pageout_deficit', 0)}")
         if daemon.get("vm_pages_needed"):
-            text.append(" pages_needed", style=self.style("warn"))
+            text.append(" vm_pages_needed", style=self.style("warn"))
         return text
 
     def swap_text(self, width: int) -> Text:
@@ -146,6 +110,17 @@ class QueuesPane(LinePane):
         if width >= 60:
             text.append(f"  writes {swap.get('writes_in_flight', 0)} pbufs {swap.get('pbufs_free', 0)}",
                         style=self.style("dim"))
+        return text
+
+    def rates_text(self, rates: Rates) -> Text:
+        """systat -vm style: per simulated second over the last one."""
+        text = Text("per second ", style=self.style("label"))
+        for label, value, signed in (("flt", rates.faults, False), ("free", rates.free, True),
+                                     ("cache", rates.cache, True), ("swpout", rates.swapout, False)):
+            text.append(f"{label} ", style=self.style("dim"))
+            text.append(f"{'+' if signed and value > 0 else ''}{count(value)}  ")
+        text.append("slabs ", style=self.style("dim"))
+        text.append(f"{rates.slabs:.2g}")
         return text
 
     def legend(self, width: int) -> list[Text]:

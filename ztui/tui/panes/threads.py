@@ -69,7 +69,7 @@ class ThreadsPane(LinePane):
     def rows(self, width: int) -> list[Row]:
         threads = self.snapshot.threads
         selected = self.selected
-        columns = Columns(width, self.snapshot.hz)
+        columns = Columns(width, self.snapshot.hz, max((len(t.name) for t in threads), default=10))
         rows = [Row(Text(columns.header(), style=self.style("header")), 0)]
         height = self.size.height
         room_for_threads = max(height - 1, 1)
@@ -114,9 +114,10 @@ class ThreadsPane(LinePane):
 class Columns:
     """The table's columns for a given width: the essential ones first, the rest as room allows."""
 
-    def __init__(self, width: int, hz: int) -> None:
+    def __init__(self, width: int, hz: int, longest_name: int = 10) -> None:
         self.hz = hz
-        self.name = 11
+        # Names in full when there is room (kmalloc_poller is 14), else cut to 10.
+        self.name = min(max(longest_name, 10), 20) + 1 if width >= 70 else 11
         self.wmesg = 7
         fixed = 2 + self.name + 2 + self.wmesg  # mark, name, state, wmesg
         spare = max(width - fixed, 10)

@@ -11,12 +11,15 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from ztui.tui.controls import CONTROLS
-from ztui.tui.panes.queues import MARKERS
+from ztui.tui.panes.lanes import CATEGORIES, LEGEND
+from ztui.tui.panes.levels import MARKERS
+from ztui.tui.safe import plain
 
 PANE_KEYS = (
     ("tab / shift+tab", "Move between panes."),
     ("up / down, j / k", "Threads: select a thread (its call path shows when there is room)."),
     ("enter", "Threads: details of the selected thread."),
+    ("click", "Chart, timeline, event log: go to that step. Drag to select text (it is copied)."),
     ("ctrl+p", "Command palette: every control, scenarios, themes, event filters."),
     ("escape", "Close a dialog, or leave a zoomed pane."),
 )
@@ -42,17 +45,21 @@ class HelpScreen(ModalScreen[None]):
         table.add_column(style="bold", no_wrap=True)
         table.add_column()
         for control in CONTROLS:
-            table.add_row(self.keys.get(control.id, control.key), control.help)
+            table.add_row(plain(self.keys.get(control.id, control.key)), Text(control.help))
         for keys, meaning in PANE_KEYS:
-            table.add_row(keys, meaning)
-        table.add_row("", Text(f"Keys can be changed in {self.keymap_file} (see ztui/tui/keymap.py).", style="dim"))
+            table.add_row(Text(keys), Text(meaning))
+        table.add_row(Text(""), plain(f"Keys can be changed in {self.keymap_file} (see ztui/tui/keymap.py).", "dim"))
         return table
 
     def _markers(self) -> Text:
-        text = Text("\nLetters on the free+cache gauge and lines on the history chart. Both give each band\n"
-                    "between two thresholds the same room, so the low ones stay apart:\n", style="bold")
+        text = Text("\nLetters on the free+cache gauge (the chart names the lines in full). Both give each\n"
+                    "band between two thresholds the same room, so the low ones stay apart (y: a linear chart):\n",
+                    style="bold")
         for letter, name in MARKERS:
             text.append(f"  {letter}  {name}\n", style="")
+        text.append("\nThe thread timeline:\n", style="bold")
+        for category, meaning in LEGEND:
+            text.append(f"  {CATEGORIES[category][0] * 2}  {meaning}\n", style="")
         return text
 
     def action_close(self) -> None:

@@ -13,6 +13,7 @@ from textual.widgets import Static
 
 from ztui.core.snapshot import ThreadView
 from ztui.tui.panes.draw import seconds
+from ztui.tui.safe import content, plain
 
 
 class TextScreen(ModalScreen[None]):
@@ -28,7 +29,7 @@ class TextScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog") as box:
-            box.border_title = self.title_text
+            box.border_title = content(self.title_text)
             box.border_subtitle = "escape closes"
             yield Static(self.body, classes="dialog-body")
 
@@ -47,12 +48,14 @@ def thread_details(thread: ThreadView, hz: int) -> Text:
     ]
     for label, value in rows:
         text.append(f"{label:<14}", style="bold")
-        text.append(value + "\n")
+        text.append_text(plain(value))
+        text.append("\n")
     text.append("\ncall path\n", style="bold")
     for depth, function in enumerate(thread.callpath):
-        text.append(f"{'  ' * depth}{function}\n")
+        text.append_text(plain(f"{'  ' * depth}{function}"))
+        text.append("\n")
     text.append("\nwhy it cannot run\n", style="bold")
-    text.append(thread.blocked_reason or "it can: it is runnable")
+    text.append_text(plain(thread.blocked_reason or "it can: it is runnable"))
     return text
 
 
@@ -64,8 +67,9 @@ class ProblemsScreen(TextScreen):
     def __init__(self, path: Path, problems: list[str]) -> None:
         body = Text()
         for problem in problems:
-            body.append("• ", style="bold red")
-            body.append(problem + "\n")
+            body.append("• ", style="bold")
+            body.append_text(plain(problem))
+            body.append("\n")
         body.append("\nFix the file and reload, or press o to open another scenario.", style="italic")
         super().__init__(f"{path} has errors", body)
 

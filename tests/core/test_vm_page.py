@@ -1,0 +1,131 @@
+"""vm_page_alloc's classes, the vm_paging_*() predicates, the wakeups and vm_wait (sys/vm/vm_page.c, vm_page2.h at 577b958f5e)."""
+
+import pytest
+
+from ztui.core import vm_page as V
+from ztui.core.vm_page import (
+    CHAN_FREE_COUNT,
+    CHAN_PAGEOUT_PAGES_NEEDED,
+    VM_ALLOC_INTERRUPT,
+    VM_ALLOC_NORMAL,
+    VM_ALLOC_QUICK,
+    VM_ALLOC_SYSTEM,
+    vm_page_alloc,
+    vm_page_free_toq,
+    vm_wait,
+)
+
+from .helpers import two_gib_kernel
+
+# 2 GiB: v_free_min 2685, reserved 1349, severe 1342, pageout_free_min 678,
+# interrupt_free_min 342, paging_wait 5370, start 8055, target1 10740, target2 13425.
+
+
+@pytest.mark.parametrize(
+    "req,free,cache,ok",
+    [
+        (VM_ALLOC_QUICK, 1349, 0, True),
+        (VM_ALLOC_QUICK, 1348, 5000, False),  # QUICK never uses the cache
+        (VM_ALLOC_NORMAL, 1000, 349, True),  # drains cache until free >= reserved
+        (VM_ALLOC_NORMAL, 1000, 348, False),
+        (VM_ALLOC_NORMAL | VM_ALLOC_SYSTEM, 300, 43, True),  # free+cache > interrupt_free_min
+        (VM_ALLOC_NORMAL | VM_ALLOC_SYSTEM, 300, 42, False),
+        (VM_ALLOC_SYSTEM, 343, 0, True),
+        (VM_ALLOC_SYSTEM, 343, 1, False),  # SYSTEM alone only dips while the cache is empty
+        (VM_ALLOC_SYSTEM, 342, 0, False),
+        (VM_ALLOC_SYSTEM | VM_ALLOC_INTERRUPT, 1, 0, True),
+        (VM_ALLOC_SYSTEM | VM_ALLOC_INTERRUPT, 0, 100, False),
+    ],
+)
+def test_vm_page_alloc_classes(req, free, cache, ok):
+    """vm_page_alloc() (vm_page.c:2587-2664): the three-way test, then the cache reclaim for NORMAL."""
+    k = two_gib_kernel(free, cache)
+    before = k.vm_pageout_deficit
+    assert vm_page_alloc(k, None, req) is ok
+    assert k.vm_pageout_deficit == before + (0 if ok else 1)
+
+
+def test_systhread_gets_system_added():
+    """vm_page_alloc() (2578-2579): a TDF_SYSTHREAD caller's NORMAL request is NORMAL|SYSTEM."""
+    k = two_gib_kernel(300, 43)
+    pagedaemon = k.threads[0]
+    assert pagedaemon.systhread
+    assert vm_page_alloc(k, pagedaemon, VM_ALLOC_NORMAL)
+    user = two_gib_kernel(300, 43)
+    assert not vm_page_alloc(user, None, VM_ALLOC_NORMAL)
+
+
+PREDICATES = [
+    # predicate, args, (free, cache) just inside, just outside
+    # severe 1342 > f+c can only hold with f < reserved 1349: severe is in effect "free below reserved"
+    ("vm_paging_severe", (), (1348, 0), (1349, 0)),
+    ("vm_paging_min_dnc", (16,), (1349, 1351), (1349, 1352)),  # 2685+16 > f+c
+    ("vm_paging_wait", (), (1349, 4020), (1349, 4021)),
+    ("vm_paging_start", (0,), (2685, 5369), (2685, 5370)),
+    ("vm_paging_target1", (), (1349, 9390), (1349, 9391)),
+    ("vm_paging_target2", (), (1349, 12075), (1349, 12076)),
+]
+
+
+@pytest.mark.parametrize("name,args,inside,outside", PREDICATES, ids=[p[0] for p in PREDICATES])
+def test_each_paging_predicate_turns_at_its_threshold(name, args, inside, outside):
+    """The vm_paging_*() inlines of vm_page2.h:79-297, on the free+cache side of each."""
+    predicate = getattr(V, name)
+    k = two_gib_kernel(0)
+    for (free, cache), expect in ((inside, True), (outside, False)):
+        k.free, k.cache = free, cache
+        assert predicate(k, *args) is expect, (free, cache)
+
+
+@pytest.mark.parametrize("name", ["vm_paging_severe", "vm_paging_min_dnc", "vm_paging_wait", "vm_paging_target1", "vm_paging_target2"])
+def test_free_below_reserved_trips_every_predicate(name):
+    """Each predicate is also true when v_free_count < v_free_reserved, whatever the cache holds."""
+    k = two_gib_kernel(1348)
+    k.cache = 10**6
+    args = (0,) if name == "vm_paging_min_dnc" else ()
+    assert getattr(V, name)(k, *args)
+    k.free = 1349
+    assert not getattr(V, name)(k, *args)
+
+
+def test_paging_start_also_trips_below_v_free_min_free():
+    """vm_paging_start() (vm_page2.h:206-217): v_free_min > free + adj, even with plenty of cache."""
+    k = two_gib_kernel(2684)
+    k.cache = 10**6
+    assert V.vm_paging_start(k, 0)
+    k.free = 2685
+    assert not V.vm_paging_start(k, 0)
+    assert V.vm_paging_start(k, -1)
+
+
+def test_the_pagedaemons_wakeup_fires_at_v_pageout_free_min():
+    """vm_page_free_wakeup() (vm_page.c:3099-3130): the pagers' channel at free+cache >= v_pageout_free_min."""
+    k = two_gib_kernel(600)
+    pagedaemon = k.threads[0]
+    assert vm_wait(k, pagedaemon, 0)
+    assert (pagedaemon.wchan, pagedaemon.wake_tick - k.tick) == (CHAN_PAGEOUT_PAGES_NEEDED, k.hz)
+    vm_page_free_toq(k, 77)  # 677: still one short
+    assert pagedaemon.state == "S" and k.vm_pageout_pages_needed
+    vm_page_free_toq(k, 1)
+    assert pagedaemon.state == "R" and not pagedaemon.timed_out and not k.vm_pageout_pages_needed
+
+
+def test_a_users_vm_wait_is_woken_once_free_cache_passes_min_plus_hysteresis():
+    """vm_page_free_wakeup(): vm_pages_waiting sleepers wake when !vm_paging_min_dnc(16) (free+cache >= 2701)."""
+    k = two_gib_kernel(1349)
+    user = k.threads[-1]
+    assert vm_wait(k, user, 0)
+    assert user.wchan == CHAN_FREE_COUNT and k.vm_pages_waiting == 1
+    vm_page_free_toq(k, 2701 - 1349 - 1)
+    assert user.state == "S"
+    vm_page_free_toq(k, 1)
+    assert user.state == "R" and not user.timed_out and k.vm_pages_waiting == 0
+
+
+def test_vm_wait_returns_at_once_above_the_trip_point():
+    """vm_wait() (2922-2979): a pager sleeps only while vm_paging_min(); a nice-0 user while min_nice(1)."""
+    k = two_gib_kernel(1349)
+    k.cache = 2685 - 1349  # free+cache = v_free_min: vm_paging_min() is false
+    assert not vm_wait(k, k.threads[0], 0)
+    k.cache = 3389 - 1349 - 1  # nice+1 trip point is 3389 at 2 GiB
+    assert vm_wait(k, k.threads[-1], 0)

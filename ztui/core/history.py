@@ -1,0 +1,168 @@
+"""Observer data for the TUI's chart and thread timeline: a step-indexed, bounded history.
+
+Not machine state (nothing here is hashed, and clones share one history)
+and off by default: Simulator.record_history() turns it on, and only then
+does a step call pay for it (one comparison, and a sample every ``every``
+steps).
+
+Samples are taken at most once per ``every`` steps; past ``capacity``
+samples every other one goes and ``every`` doubles, so they stay evenly
+spread over the run and memory stays bounded.  Going back in time keeps
+them: a replay of steps already sampled takes no new samples (the run is
+deterministic), so the chart still shows the future the user left.  Only
+when the user makes another future (forces a thread) does the caller
+rewind() it away.  The sample list is only ever appended to; thinning and
+rewinding build a new list, so a HistoryView handed to another thread (a
+Snapshot's) never sees its first ``count`` samples change.
+"""
+
+from __future__ import annotations
+
+from itertools import islice
+
+import attrs
+
+from .kern_proc import FIRST_PID
+from .state import RUN, Kernel
+
+DEFAULT_CAPACITY = 4096
+FAULT_OPS = frozenset({"alloc", "churn", "touch", "read"})
+
+
+@attrs.frozen
+class LaneState:
+    """What a thread was doing at a sample, as the timeline colours it."""
+
+    state: str  # ps STAT letter: R, S, D, Z
+    running: bool  # it took the step the sample follows
+    wmesg: str  # tsleep message when asleep, "" otherwise
+    function: str  # its innermost kernel function (the top frame), "" when it has none
+
+
+@attrs.frozen
+class Sample:
+    step: int
+    time_us: int  # simulated time; busy steps within a tick spread evenly over it
+    free: int
+    cache: int
+    inactive: int
+    active: int
+    swap_used: int
+    slab_pages: int  # pages in formatted and blank kmalloc_obj slabs (grows by 32 per slab assembled)
+    faulted: int  # pages the processes' phases have handled so far (faults, reads, churn)
+    lanes: tuple[int, ...]  # per thread (by tid), an index into HistoryView.states
+
+    @property
+    def free_cache(self) -> int:
+        return self.free + self.cache
+
+
+@attrs.frozen(eq=False)
+class HistoryView:
+    """The samples up to ``count``, frozen for a Snapshot; compare with ``key``."""
+
+    samples: list[Sample]  # shared with the recorder: read only [:count]
+    count: int
+    states: list[LaneState]  # shared, append-only
+    threads: tuple[str, ...]  # lane names, by tid
+    every: int  # steps between samples now
+
+    @property
+    def key(self) -> tuple:
+        return id(self.samples), self.count, len(self.states)
+
+    def __iter__(self):
+        return islice(self.samples, self.count)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, i: int) -> Sample:
+        if not -self.count <= i < self.count:
+            raise IndexError(i)
+        return self.samples[i % self.count]
+
+
+class StepHistory:
+    def __init__(self, k: Kernel, capacity: int = DEFAULT_CAPACITY) -> None:
+        if capacity < 16:
+            raise ValueError("capacity must be at least 16")
+        self.capacity = capacity
+        self.every = 1
+        self.samples: list[Sample] = []
+        self.states: list[LaneState] = []
+        self._codes: dict[LaneState, int] = {}
+        self.next_at = k.step
+        self.threads = tuple(t.name for t in k.threads)
+        # Pages handled by the phases before each phase of each process, for ``faulted``.
+        self._before = [_prefix_pages(phases) for phases in (p.phases for p in k.cfg.procs)]
+        self.sample(k)
+
+    def sample(self, k: Kernel) -> None:
+        samples = self.samples
+        if samples and samples[-1].step >= k.step:  # a replay of sampled steps: they are known
+            self.next_at = samples[-1].step + 1
+            return
+        samples.append(self._take(k))
+        if len(samples) > self.capacity:
+            self.every *= 2
+            self.samples = samples[::2]
+        self.next_at = k.step + self.every
+
+    def rewind(self, step: int) -> None:
+        """Forget the samples after ``step``: the caller is about to make another future."""
+        kept = [s for s in self.samples if s.step <= step]
+        if len(kept) != len(self.samples):
+            self.samples = kept
+        self.next_at = step + 1
+
+    def view(self) -> HistoryView:
+        return HistoryView(self.samples, len(self.samples), self.states, self.threads, self.every)
+
+    def _take(self, k: Kernel) -> Sample:
+        budget = k.tick_budget
+        time_us = (k.tick * budget + min(k.tick_units, budget)) * 1_000_000 // (k.hz * budget)
+        return Sample(
+            step=k.step,
+            time_us=time_us,
+            free=k.free,
+            cache=k.cache,
+            inactive=k.inactive,
+            active=k.active,
+            swap_used=k.swap_total - k.swap_free,
+            slab_pages=k.slab_pages,
+            faulted=self._faulted(k),
+            lanes=tuple(self._code(k, t) for t in k.threads),
+        )
+
+    def _code(self, k: Kernel, t) -> int:
+        asleep = t.state != RUN
+        lane = LaneState(t.state, t.tid == k.cur and not asleep, t.wmesg if asleep else "",
+                         t.frames[-1].fn if t.frames else "")
+        code = self._codes.get(lane)
+        if code is None:
+            code = self._codes[lane] = len(self.states)
+            self.states.append(lane)
+        return code
+
+    def _faulted(self, k: Kernel) -> int:
+        total = 0
+        for t in k.threads:
+            if t.kind != "proc":
+                continue
+            before = self._before[t.pid - FIRST_PID]
+            total += before[min(t.phase, len(before) - 1)]
+            phases = k.cfg.procs[t.pid - FIRST_PID].phases
+            if t.phase < len(phases) and phases[t.phase].op in FAULT_OPS:
+                total += t.done
+        return total
+
+
+def _prefix_pages(phases) -> list[int]:
+    out, total = [0], 0
+    for phase in phases:
+        if phase.op in FAULT_OPS and phase.pages > 0:
+            total += phase.pages
+        out.append(total)
+    return out
+
