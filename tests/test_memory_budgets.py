@@ -7,7 +7,7 @@ from ztui.cli import main
 from ztui.core.simulator import Simulator
 from ztui.core.timeline import CHECKPOINT_SHARE, FORCED_CHOICE_BYTES, Timeline
 from ztui.explore.exhaustive import explore_exhaustive
-from ztui.memory import marginal_size
+from ztui.memory import clone_cost, marginal_size
 from ztui.scenario.model import Scheduler
 
 from search_data import DATA, KMALLOC
@@ -30,6 +30,8 @@ def test_marginal_size_counts_what_a_copy_does_not_share():
     twin = sim.clone()
     assert 0 < marginal_size(twin, sim) < marginal_size(twin, ())  # less than with nothing shared
     assert marginal_size(sim, sim) == 0
+    # A copy's cost counts what it shares with its original for now, not the constants all copies share.
+    assert marginal_size(twin, sim) < clone_cost(twin) < marginal_size(twin, ())
 
 
 def test_checkpoints_stay_within_their_share_of_the_budget_and_jumps_stay_exact():

@@ -40,6 +40,19 @@ def _size_of_unseen(root: object, seen: set[int]) -> int:
     return total
 
 
+def clone_cost(sim) -> int:
+    """What one more copy of a Simulator holds: its objects less what every copy shares.
+
+    Shared: the scenario and the kernel's constant fields (ztui.core.copying.SHARED).
+    Not the marginal size against another simulator: what a fresh clone
+    shares with its original (immutable page runs, events) the original
+    soon replaces, and the copy keeps.
+    """
+    from ztui.core.copying import SHARED
+
+    return marginal_size(sim, (sim.scenario, *(getattr(sim.k, name) for name in SHARED)))
+
+
 def rss_bytes() -> int:
     """The process's resident set size now (Linux), or its peak where /proc is missing."""
     try:

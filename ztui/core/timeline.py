@@ -49,10 +49,9 @@ from collections.abc import Callable
 
 import attrs
 
-from ztui.memory import marginal_size
+from ztui.memory import clone_cost
 from ztui.scenario.model import MiB
 
-from .copying import SHARED
 from .simulator import Simulator
 from .snapshot import VerdictView
 
@@ -269,10 +268,7 @@ class Timeline:
         return Checkpoint(clone.step_count, boundary, clone)
 
     def _measure(self, clone: Simulator) -> None:
-        # Not the marginal size against the live simulator: what a fresh clone shares with it
-        # (the page runs' tuples, the events) the live one soon replaces, and the clone keeps.
-        constant = (clone.scenario, *(getattr(clone.k, name) for name in SHARED))
-        self._checkpoint_bytes = max(self._checkpoint_bytes, marginal_size(clone, constant))
+        self._checkpoint_bytes = max(self._checkpoint_bytes, clone_cost(clone))
 
     def _checkpoint_at_or_before(self, step: int) -> Checkpoint:
         return self._checkpoints[bisect_right(self._checkpoints, step, key=_step) - 1]

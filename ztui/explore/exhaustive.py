@@ -4,9 +4,9 @@ The search holds a simulator per state on its frontier and a fingerprint
 per state it has seen.  Both grow without end on a large state space
 (with ``--max-preemptions all`` a small machine grows by some 8 MB a
 second), so the search has a memory budget, 1 GiB by default: its
-estimate is the frontier times the measured cost of one state (a clone's
-marginal size, ztui.memory) plus SEEN_ENTRY_BYTES per state seen, times
-ALLOCATOR_OVERHEAD.  At the budget it stops and says so, like
+estimate is the frontier times the measured cost of one state
+(ztui.memory.clone_cost of the first) plus SEEN_ENTRY_BYTES per state
+seen, times ALLOCATOR_OVERHEAD.  At the budget it stops and says so, like
 --max-states, rather than spill to disk:
 a spilled frontier would have to be pickled state by state (a thousand
 times slower than the search itself), and a breadth-first search that has
@@ -25,7 +25,7 @@ import attrs
 from ztui.core.simulator import Simulator
 from ztui.explore.runs import BAD_VERDICTS
 from ztui.explore.seeds import SEARCH_TRACE_HASH_EVERY
-from ztui.memory import marginal_size
+from ztui.memory import clone_cost
 from ztui.scenario.model import GiB, MiB, Scenario
 from ztui.scenario.units import format_size
 from ztui.trace import CLOCK, Trace, trace_of_schedule
@@ -35,9 +35,9 @@ DEFAULT_MAX_MEMORY = 1 * GiB
 # tuple of two ints): fitted from the RSS growth per distinct state beyond
 # the frontier's, rounded up.
 SEEN_ENTRY_BYTES = 250
-# What the allocator holds beyond the objects: the RSS grew 1.05 times the
-# estimate when a search stopped at 1 GiB (ztui bench --memory); 1.1 keeps
-# the growth within the budget.
+# What the allocator holds beyond the objects, and states that grow as the
+# search goes deeper: 1.1 keeps the RSS growth within the budget (ztui bench
+# --memory measures it).
 ALLOCATOR_OVERHEAD = 1.1
 
 
@@ -138,7 +138,7 @@ def explore_exhaustive(
     """
     bounded = max_preemptions is not None
     root = Simulator.from_scenario(scenario, seed, log=False)
-    state_bytes = marginal_size(root.clone(), root)
+    state_bytes = clone_cost(root)
     seen: dict[int, int] = {_fingerprint(root, None): 0}  # fingerprint -> fewest preemptions used
     parents: list[tuple[int, int]] = [(-1, CLOCK)]  # node -> (parent node, decision)
     queue: deque = deque([(root, 0, 0, None, 0)])  # (sim, node, depth, running tid, preemptions used)
