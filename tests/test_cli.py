@@ -334,7 +334,7 @@ def test_run_progress_measures_the_workload(tmp_path, monkeypatch):
     from ztui.scenario.load import load_scenario
 
     bar = tmp_path / "bar.txt"
-    monkeypatch.setattr(cli, "Console", lambda **kw: Console(file=bar.open("w"), force_terminal=True, width=200))
+    monkeypatch.setattr(cli, "console", lambda stderr=False: Console(file=bar.open("w"), force_terminal=True, width=200))
     monkeypatch.setattr(cli, "PROGRESS_CHUNK", 500)
     shown = []
     work_done = cli._work_done

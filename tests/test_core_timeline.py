@@ -160,7 +160,8 @@ def test_the_timeline_stops_at_the_verdict_and_goes_back_from_it():
 def test_the_timeline_and_the_search_do_not_import_textual():
     code = (
         "import sys\n"
-        "import ztui.core.timeline, ztui.trace, ztui.explore, ztui.search_cli, ztui.search_bench\n"
+        "import ztui.core.timeline, ztui.trace, ztui.explore.exhaustive, ztui.explore.seeds, ztui.explore.sweep\n"
+        "import ztui.search_cli, ztui.search_bench\n"
         "print(','.join(m for m in sys.modules if m == 'textual' or m.startswith('textual.')))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -7,18 +7,11 @@ import pytest
 from click.testing import CliRunner
 
 from ztui.core.simulator import Simulator
-from ztui.explore import (
-    CLOCK,
-    ParamError,
-    _choices,
-    describe_schedule,
-    explore_exhaustive,
-    explore_seeds,
-    make_executor,
-    override,
-    parse_param,
-    sweep,
-)
+from ztui.explore.executors import ParamError, make_executor
+from ztui.explore.exhaustive import _choices, explore_exhaustive
+from ztui.explore.schedule_text import describe_schedule
+from ztui.explore.seeds import explore_seeds
+from ztui.explore.sweep import override, parse_param, sweep
 from ztui.scenario.load import load_scenario
 from ztui.scenario.model import (
     AllocatorKind,
@@ -31,7 +24,7 @@ from ztui.scenario.model import (
     Size,
 )
 from ztui.cli import main
-from ztui.trace import read_trace, replay
+from ztui.trace import CLOCK, read_trace, replay
 
 from search_data import DATA, KMALLOC, ZALLOC
 

@@ -268,7 +268,7 @@ def test_unknown_verdict_and_event(tmp_path):
         ("[machine]\nswap = 0\n", "machine.swap: found 0; must be more than zero"),
         ('[machine]\nphysmem = "0"\n', "machine.physmem: found 0 bytes; must be at least 1m"),
         ('[machine]\nphysmem = "512k"\n', "machine.physmem: found 512k; must be at least 1m"),
-        ('[machine]\nphysmem = "128g"\n', "machine.physmem: found 128g; the model holds at most 64g"),
+        ('[machine]\nphysmem = "2t"\n', "machine.physmem: found 2t; the model holds at most 1t"),
         ('[machine]\nswap = "1t"\n', "machine.swap: found 1t; the model holds at most 256g"),
         ("[machine]\nncpus = 0\n", "machine.ncpus: found 0; allowed: 1 to 64"),
         ("[machine]\nncpus = 65\n", "machine.ncpus: found 65; allowed: 1 to 64"),

@@ -19,7 +19,6 @@ from ztui.trace import (
     read_trace,
     record,
     replay,
-    run_with_trace,
     timeline_from_trace,
     trace_of_schedule,
     write_trace,
@@ -117,12 +116,14 @@ def test_a_wrong_end_is_reported(rr_trace):
     assert not result.ok and result.divergence.startswith("end of the trace")
 
 
-def test_run_with_trace_and_timeline_from_trace(tmp_path):
+def test_a_recorded_source_is_named_and_timeline_from_trace_walks_it(tmp_path):
     sim = Simulator.from_scenario(KMALLOC)
-    verdict = run_with_trace(sim, tmp_path / "r.trace", chunk=5000, source=DATA / "search-kmalloc-obj.toml")
+    source = DATA / "search-kmalloc-obj.toml"
+    write_trace(record(sim, source=source), tmp_path / "r.trace")
     trace = read_trace(tmp_path / "r.trace")
-    assert trace.verdict == verdict.kind and trace.end_step == sim.step_count
-    assert trace.source_path.endswith("search-kmalloc-obj.toml") and len(trace.source_sha256) == 64
+    assert trace.verdict == sim.verdict.kind and trace.end_step == sim.step_count
+    assert trace.source_name == str(source)
+    assert trace.source_sha256 == hashlib.sha256(source.read_bytes()).hexdigest()
     assert replay(trace).ok
     timeline = timeline_from_trace(trace, interval=512)
     assert timeline.step_count == trace.end_step
@@ -168,8 +169,8 @@ def damaged(tmp_path: Path, trace, edit) -> Path:
         (lambda d: d["schedule"].append([2, 0]), '"schedule" entry'),
         (lambda d: d["hashes"].pop(), '"hashes"'),
         (lambda d: d.update(hash_every=True), '"hash_every"'),
-        (lambda d: resign(d, d["scenario"]["machine"].update(physmem="lots")), "cannot be read"),
-        (lambda d: resign(d, d["scenario"].update(name=3)), "wrong type"),
+        (lambda d: resign(d, d["scenario"]["machine"].update(physmem="lots")), 'machine.physmem: found "lots"'),
+        (lambda d: resign(d, d["scenario"].update(name=3)), "name: found 3; expected a string"),
     ],
 )
 def test_damaged_documents_give_a_one_line_error(tmp_path, rr_trace, edit, words):
@@ -192,7 +193,7 @@ def test_truncated_files_give_a_one_line_error(tmp_path, rr_trace, name):
 
 @pytest.mark.parametrize(
     "content, words",
-    [(b"\x00\xff\xfe", "not UTF-8"), (b"hello", "not a ztui trace"), (b'{"format": ', "truncated")],
+    [(b"\xff\xfe", "not UTF-8"), (b"\x00\xff", "binary data"), (b"hello", "not a ztui trace"), (b'{"format": ', "truncated")],
 )
 def test_other_files_give_a_one_line_error(tmp_path, content, words):
     path = tmp_path / "x.trace"
@@ -202,7 +203,7 @@ def test_other_files_give_a_one_line_error(tmp_path, content, words):
 
 
 def test_a_missing_file_gives_a_one_line_error(tmp_path):
-    with pytest.raises(TraceError, match="cannot read"):
+    with pytest.raises(TraceError, match="no such file"):
         read_trace(tmp_path / "nope.trace")
 
 

@@ -2,8 +2,9 @@
 
 Exit codes: 0 success (for `run`: the verdict is the expected one, or no
 verdict is expected), 1 the verdict is not the expected one, 2 bad input
-(a problem in a scenario file or on the command line).  Bad input never
-gives a traceback.  Textual is imported only by `ztui launch`.
+(a problem in a scenario file or on the command line, or an output that
+cannot be written), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
+Bad input never gives a traceback.  Textual is imported only by `ztui launch`.
 """
 
 from __future__ import annotations
@@ -14,22 +15,30 @@ from pathlib import Path
 
 import attrs
 import click
-from rich.console import Console
-from rich.markup import escape
-
 from ztui import __version__
-from ztui.cli_common import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNEXPECTED, load_or_exit
+from ztui.cli_common import (
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    EXIT_UNEXPECTED,
+    GuardedCommand,
+    SizeParam,
+    console,
+    echo_lines,
+    load_or_exit,
+)
 from ztui.core.simulator import EVENT_LOG_MAX
+from ztui.input_files import capped_problems
+from ztui.output_files import OutputError, OutputExists, check_output, write_atomically
 from ztui.core.vmstats import PAGE_SIZE, THRESHOLD_NAMES, compute_thresholds
 from ztui.scenario.bundled import bundled_scenarios, resolve_scenario
 from ztui.scenario.errors import InvalidValue, ScenarioError
 from ztui.scenario.load import load_scenario
 from ztui.scenario.model import Scenario
 from ztui.scenario.sysctls import override_notes
-from ztui.scenario.units import format_size, parse_duration, parse_size
+from ztui.scenario.units import format_size, parse_duration
 from ztui.robust_cli import robust_command
 from ztui.search_cli import register as register_search_commands
-from ztui.tui.safe import visible
+from ztui.textsafe import visible
 
 # Steps between progress-bar updates: small enough to redraw a few times a second.
 PROGRESS_CHUNK = 200_000
@@ -38,17 +47,11 @@ DEFAULT_JSON_EVENTS = 200  # `ztui run --json`: the last events included, unless
 STATS_NAMES = ("v_page_count", "v_interrupt_free_min")
 
 
-class SizeParam(click.ParamType):
-    name = "SIZE"
-
-    def convert(self, value, param, ctx):
-        try:
-            return parse_size(value)
-        except InvalidValue as exc:
-            self.fail(f"{value!r}: {exc}", param, ctx)
+class ZtuiGroup(click.Group):
+    command_class = GuardedCommand
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ZtuiGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ztui")
 def main() -> None:
     """Step through DragonFly BSD's VM under memory pressure and watch the
@@ -88,11 +91,9 @@ def check(scenarios: tuple[str, ...]) -> None:
             scenario = load_scenario(path)
         except ScenarioError as exc:
             bad = True
-            click.echo("\n".join(exc.problems))
+            echo_lines(capped_problems(exc.problems))
         else:
-            click.echo(f"{path}: OK ({_describe(scenario)})")
-            for note in override_notes(scenario.vm):
-                click.echo(f"  {note}")
+            echo_lines([f"{path}: OK ({_describe(scenario)})", *(f"  {note}" for note in override_notes(scenario.vm))])
     sys.exit(EXIT_BAD_INPUT if bad else EXIT_OK)
 
 
@@ -107,8 +108,7 @@ def list_() -> None:
     """
     scenarios = bundled_scenarios()
     width = max((len(name) for name, _, _ in scenarios), default=0)
-    for name, _, summary in scenarios:
-        click.echo(f"{name:<{width}}  {summary}")
+    echo_lines(f"{name:<{width}}  {summary}" for name, _, summary in scenarios)
 
 
 @main.command()
@@ -151,15 +151,15 @@ def vmstats(pages: int | None, physmem: int | None, as_json: bool) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar; one summary line instead of the report.")
 @click.option(
     "--trace",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     help="Also write a replayable trace (see `ztui replay`); .gz compresses it.",
 )
 @click.option(
     "--timeline",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write the run as a Chrome/Perfetto trace (Trace Event Format JSON; open it in ui.perfetto.dev). "
-         "An existing file is refused.",
+    type=click.Path(path_type=Path),
+    help="Also write the run as a Chrome/Perfetto trace (Trace Event Format JSON; open it in ui.perfetto.dev).",
 )
+@click.option("--force", is_flag=True, help="Replace the --trace or --timeline file if it exists.")
 @click.option(
     "--events", "event_count", default=DEFAULT_JSON_EVENTS, show_default=True,
     type=click.IntRange(0, EVENT_LOG_MAX),
@@ -174,6 +174,7 @@ def run(
     quiet: bool,
     trace: Path | None,
     timeline: Path | None,
+    force: bool,
     event_count: int,
 ) -> None:
     """Run a scenario headless until its verdict and report why it ended.
@@ -189,9 +190,12 @@ def run(
     The progress bar (on a terminal) measures the workload: the phases and
     pages the processes have done.  A run that ends in a livelock stops short.
 
+    An existing --trace or --timeline file is replaced only with --force;
+    both are written when the run ends (not at all if it is interrupted).
+
     \b
     Exit codes: 0 the verdict is the one [expect] names (or none is named),
-                1 it is not, 2 bad input.
+                1 it is not, 2 bad input, 130/143 interrupted/terminated.
     \b
     Examples:
       ztui run scenarios/swapmeta-kmalloc-obj-churn.toml
@@ -206,34 +210,29 @@ def run(
 
     path, loaded = load_or_exit(scenario)
     loaded = _with_limits(loaded, seed, max_steps, max_time)
-    if timeline is not None:
-        _check_timeline_path(timeline, path, trace)
+    _check_run_outputs_or_exit(trace, timeline, force, source=path)
     sim = Simulator.from_scenario(loaded, seed=loaded.run.seed)
     if timeline is not None:
         from ztui.perfetto import CAPACITY
 
         sim.record_history(CAPACITY)
-    err = Console(stderr=True)
-    _run_to_verdict(sim, loaded, progress=err.is_terminal and not quiet, trace=trace, source=path)
+    progress = console(stderr=True).is_terminal and not quiet
+    _run_to_verdict(sim, loaded, progress=progress, trace=trace, source=path, force=force)
     if timeline is not None:
-        from ztui.perfetto import write_timeline
+        from ztui.perfetto import timeline_bytes
 
-        try:
-            write_timeline(sim, timeline)
-        except OSError as exc:
-            click.echo(f"ztui: {timeline}: {exc.strerror or exc}", err=True)
-            sys.exit(EXIT_BAD_INPUT)
+        _write_or_exit(timeline, timeline_bytes(sim), force)
     snap = sim.snapshot(events=event_count)
     if as_json:
         click.echo(json.dumps(report_json(snap, loaded), indent=2))
     elif quiet:
-        Console().print(summary_line(snap, loaded))
+        console().print(summary_line(snap, loaded))
     else:
-        print_report(snap, loaded, Console())
+        print_report(snap, loaded, console())
     sys.exit(EXIT_OK if expectation_met(snap, loaded) else EXIT_UNEXPECTED)
 
 
-@main.command()
+@main.command(cls=click.Command)  # the TUI looks after its terminal and signals itself
 @click.argument("scenario", required=False, metavar="[SCENARIO]")
 @click.option("--seed", type=int, help="PRNG seed; overrides [run] seed.")
 @click.option("--theme", metavar="NAME", help="A TUI theme, e.g. ztui-dark, ztui-light, ztui-amber.")
@@ -279,30 +278,45 @@ def _with_limits(
     return attrs.evolve(scenario, run=attrs.evolve(scenario.run, **changes))
 
 
-def _check_timeline_path(timeline: Path, scenario: Path, trace: Path | None) -> None:
-    """Refuse, before the run, an output path that exists or cannot be written (exit 2)."""
-    from ztui.tui.saving import SaveError, check_writable
-
-    problem = None
-    if timeline.resolve() in {scenario.resolve(), *([trace.resolve()] if trace else [])}:
-        problem = "is also the scenario or the trace"
-    else:
-        try:
-            check_writable(timeline, overwrite=False)
-        except SaveError as exc:
-            problem = str(exc).removeprefix(f"{timeline} ")
-    if problem:
-        raise click.BadParameter(f"{timeline} {problem}; choose another file", param_hint="--timeline")
+def _check_run_outputs_or_exit(trace: Path | None, timeline: Path | None, force: bool, source: Path) -> None:
+    """Before the run: each output can be written, is not the scenario, and they are not one file."""
+    outputs = [output for output in (trace, timeline) if output is not None]
+    if len(outputs) == 2 and trace.resolve() == timeline.resolve():
+        _output_problem(f"{timeline}: is also the --trace file; choose another")
+    try:
+        for output in outputs:
+            check_output(output, force=force, inputs=[source])
+    except OutputExists as exc:
+        _output_problem(f"{exc}; give --force to replace it")
+    except OutputError as exc:
+        _output_problem(str(exc))
 
 
-def _run_to_verdict(sim, scenario: Scenario, progress: bool, trace: Path | None, source: Path) -> None:
+def _write_or_exit(path: Path, data: bytes, force: bool) -> None:
+    try:
+        write_atomically(path, data, force=force)
+    except OutputError as exc:
+        _output_problem(str(exc))
+
+
+def _output_problem(message: str) -> None:
+    echo_lines([f"ztui: {message}"], err=True)
+    sys.exit(EXIT_BAD_INPUT)
+
+
+def _run_to_verdict(
+    sim, scenario: Scenario, progress: bool, trace: Path | None, source: Path, force: bool
+) -> None:
     """Run to the verdict, recording a trace if asked, with a progress bar if asked."""
     if trace is not None:
-        from ztui.trace import TraceRecorder, write_trace
+        from ztui.trace import TraceError, TraceRecorder, write_trace
 
-        recorder = TraceRecorder(sim, source=source)
-        _advance_to_verdict(sim, scenario, progress, recorder.run)
-        write_trace(recorder.trace(), trace)
+        try:
+            recorder = TraceRecorder(sim, source=source)
+            _advance_to_verdict(sim, scenario, progress, recorder.run)
+            write_trace(recorder.trace(), trace, force=force)
+        except TraceError as exc:
+            _output_problem(str(exc))
     else:
         _advance_to_verdict(sim, scenario, progress, lambda n: sim.run(max_steps=n))
 
@@ -317,14 +331,14 @@ def _advance_to_verdict(sim, scenario: Scenario, progress: bool, advance) -> Non
     from ztui.core.views import workload_view
 
     columns = (
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         TextColumn("{task.percentage:>3.0f}% of the workload: {task.fields[work]}"),
         TextColumn("t={task.fields[t]:.1f}s simulated, step {task.fields[step]:,}"),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(escape(visible(scenario.name)), total=1.0, work="", t=0.0, step=0)
+    with Progress(*columns, console=console(stderr=True), transient=True) as bar:
+        task = bar.add_task(visible(scenario.name), total=1.0, work="", t=0.0, step=0)
         while sim.verdict is None:
             advance(PROGRESS_CHUNK)
             bar.update(task, completed=workload_view(sim.k).fraction, work=_work_done(sim),
@@ -356,8 +370,11 @@ def _describe(scenario: Scenario) -> str:
 @click.option("--tui", "with_tui", is_flag=True, help="Also drive the TUI headless and measure it.")
 @click.option("--seconds", default=5.0, show_default=True, type=click.FloatRange(1, 120), help="Length of the TUI run.")
 @click.option("--search", "with_search", is_flag=True, help="Also measure exhaustive search, seed exploration and time travel.")
+@click.option("--memory", "with_memory", is_flag=True, help="Also measure resident memory of long runs (minutes per run).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
-def bench(runs: int, with_tui: bool, seconds: float, with_search: bool, as_json: bool) -> None:
+def bench(
+    runs: int, with_tui: bool, seconds: float, with_search: bool, with_memory: bool, as_json: bool
+) -> None:
     """Measure simulator throughput (and, with --tui, the TUI's).
 
     The core figures are simulated kernel steps per second and the wall
@@ -369,6 +386,10 @@ def bench(runs: int, with_tui: bool, seconds: float, with_search: bool, as_json:
     distinct states per second of the exhaustive search on the smallest
     teaching scenario, the wall time of a 10,000-seed exploration with 2
     jobs, and time-travel latency and checkpoint memory at step 1,000,000.
+    With --memory, each in a fresh process: the RSS of a Timeline after
+    40 million steps of a churning machine beside a bare Simulator's, and
+    the RSS of an exhaustive search (every interleaving) when it stops at
+    its default memory budget; about five minutes per run.
 
     \b
     Examples:
@@ -376,6 +397,7 @@ def bench(runs: int, with_tui: bool, seconds: float, with_search: bool, as_json:
       ztui bench --runs 5 --json
       ztui bench --tui --seconds 10
       ztui bench --search
+      ztui bench --memory --runs 1
     """
     from ztui.bench import bench_core, print_bench
 
@@ -396,10 +418,14 @@ def bench(runs: int, with_tui: bool, seconds: float, with_search: bool, as_json:
         figures["exhaustive"] = bench_exhaustive()
         figures["explore_seeds"] = bench_explore_seeds()
         figures["timeline"] = bench_timeline()
+    if with_memory:
+        from ztui.memory_bench import bench_memory
+
+        figures["memory"] = bench_memory(runs)
     if as_json:
         click.echo(json.dumps(figures, indent=2))
     else:
-        print_bench(figures, Console())
+        print_bench(figures, console())
 
 
 register_search_commands(main)

@@ -15,7 +15,6 @@ resolution.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from ztui import __version__
 from ztui.core.history import HistoryView, LaneState
@@ -106,5 +105,6 @@ def _counters(view: HistoryView) -> list[dict]:
     return out
 
 
-def write_timeline(sim: Simulator, path: Path) -> None:
-    path.write_text(json.dumps(trace_events(sim), separators=(",", ":")) + "\n", encoding="utf-8")
+def timeline_bytes(sim: Simulator) -> bytes:
+    """The file `ztui run --timeline` writes (through ztui.output_files)."""
+    return (json.dumps(trace_events(sim), separators=(",", ":")) + "\n").encode()

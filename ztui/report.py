@@ -1,7 +1,9 @@
 """The end-of-run report of `ztui run`: Rich tables for people, JSON for CI.
 
 Both are built from a Snapshot only, so they say exactly what the TUI
-would show at the same step.
+would show at the same step.  Every string in a snapshot may come from a
+scenario file (a process's name is in thread names, events and the
+explanation), so the tables hold only Text made by ztui.textsafe.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from ztui.core.snapshot import AllocatorView, Snapshot
 from ztui.core.vmstats import PAGE_SIZE, THRESHOLD_NAMES
 from ztui.scenario.model import Scenario
 from ztui.scenario.units import format_size
+from ztui.textsafe import as_text, visible
 
 VERDICT_STYLES = {
     "ok": "bold green",
@@ -143,15 +146,16 @@ def _expect_text(snap: Snapshot, scenario: Scenario) -> Text:
 def _verdict_panel(snap: Snapshot, scenario: Scenario) -> Panel:
     head = _verdict_text(snap)
     if snap.verdict:
-        head.append(f"  {snap.verdict.headline}")
+        head.append_text(as_text(f"  {snap.verdict.headline}"))
     where = Text(f"step {snap.step:,}, tick {snap.tick:,} = {snap.sim_time_s:.2f} s simulated; ")
     where.append(_expect_text(snap, scenario))
     # The chain arrives formatted: causes marked "<-" under what they explain.
-    chain = Text("\n".join("  " + line for line in (snap.verdict.explanation if snap.verdict else ())))
-    title = f"{snap.scenario} (seed {snap.seed})"
+    explanation = snap.verdict.explanation if snap.verdict else ()
+    chain = Text("\n".join(visible("  " + line) for line in explanation))
+    title = as_text(f"{snap.scenario} (seed {snap.seed})")
     parts = [head, where, Text(), Text("Why:", style="bold"), chain]
     if snap.verdict and snap.verdict.why:
-        parts += [Text(), Text("How close:", style="bold"), Text(snap.verdict.why)]
+        parts += [Text(), Text("How close:", style="bold"), Text(visible(snap.verdict.why))]
     body = Group(*parts)
     return Panel(body, title=title, title_align="left")
 
@@ -164,9 +168,9 @@ def _hazards_lines(snap: Snapshot) -> Group:
     lines = [Text(title, style="italic")]
     for h in shown:
         line = Text(f"  {h.tick / snap.hz:7.2f} s  ")
-        line.append(h.thread)
+        line.append(visible(h.thread))
         line.append(": ")
-        line.append(h.allocation)
+        line.append(visible(h.allocation))
         line.append(f", {h.lowest_margin:,} pages to spare", style="red" if h.lowest_margin < 0 else "")
         line.append(f" over {h.floor_name} ({h.page_class}); ")
         line.append(h.outcome)
@@ -202,7 +206,7 @@ def _counters_table(snap: Snapshot) -> Table:
     counters = {name: value for name, value in snap.vmstats.items() if name not in configuration}
     for group, values in (("vmstats", counters), ("pagedaemon", snap.pagedaemon), ("swap", snap.swap)):
         for name, value in values.items():
-            table.add_row(f"{group}.{name}", f"{value:,}" if type(value) is int else str(value))
+            table.add_row(f"{group}.{name}", as_text(f"{value:,}" if type(value) is int else str(value)))
     return table
 
 
@@ -211,7 +215,9 @@ def _allocators_table(snap: Snapshot) -> Table:
     for column in ("zone", "kind", "geometry", "state", "in use"):
         table.add_column(column)
     for view in (snap.swapmeta, snap.mapentry.zone):
-        table.add_row(view.zone, view.kind, _pairs(view.geometry), _pairs(view.state), f"{view.in_use:,}")
+        table.add_row(
+            as_text(view.zone), as_text(view.kind), _pairs(view.geometry), _pairs(view.state), f"{view.in_use:,}"
+        )
     return table
 
 
@@ -224,9 +230,9 @@ def _threads_table(snap: Snapshot) -> Table:
     table.add_column("in")
     for thread in snap.threads:
         where = f"{thread.function} ({thread.progress})" if thread.progress else thread.function
-        table.add_row(str(thread.tid), thread.name, thread.state, thread.wmesg, thread.wchan, where)
+        table.add_row(str(thread.tid), *(as_text(text) for text in (thread.name, thread.state, thread.wmesg, thread.wchan, where)))
     return table
 
 
-def _pairs(values: dict) -> str:
-    return "\n".join(f"{name}={value}" for name, value in values.items())
+def _pairs(values: dict) -> Text:
+    return Text("\n".join(visible(f"{name}={value}") for name, value in values.items()))

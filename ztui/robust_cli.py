@@ -6,14 +6,14 @@ import json
 import sys
 
 import click
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ztui.cli_common import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNEXPECTED, load_or_exit
-from ztui.explore import run_tasks
+from ztui.cli_common import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNEXPECTED, GuardedCommand, console, load_or_exit
+from ztui.explore.executors import run_tasks
 from ztui.robust import FACTORS, RobustResult, robust
 from ztui.scenario.load import scenario_problems
+from ztui.textsafe import as_text
 
 
 def parse_factors(text: str) -> tuple[float, ...]:
@@ -26,7 +26,7 @@ def parse_factors(text: str) -> tuple[float, ...]:
     return factors
 
 
-@click.command("robust")
+@click.command("robust", cls=GuardedCommand)
 @click.argument("scenario", metavar="SCENARIO")
 @click.option(
     "--factors",
@@ -61,7 +61,7 @@ def robust_command(scenario: str, factors: str, jobs: int, as_json: bool) -> Non
     if as_json:
         click.echo(json.dumps(to_json(loaded.name, result), indent=2))
     else:
-        Console(highlight=False).print(table(loaded.name, result))
+        console().print(table(loaded.name, result))
     sys.exit(EXIT_OK if all(p.robust() for p in result.parameters) else EXIT_UNEXPECTED)
 
 
@@ -82,7 +82,7 @@ def to_json(name: str, result: RobustResult) -> dict:
 
 
 def table(name: str, result: RobustResult) -> Table:
-    out = Table(title=Text(f"{name}: verdict {result.verdict}; each quantity moved alone"), title_justify="left")
+    out = Table(title=as_text(f"{name}: verdict {result.verdict}; each quantity moved alone"), title_justify="left")
     out.add_column("parameter")
     out.add_column("value", justify="right")
     out.add_column("holds", justify="right")
@@ -91,5 +91,5 @@ def table(name: str, result: RobustResult) -> Table:
         low, high = p.holds
         holds = Text(f"x{low:g} .. x{high:g}", style="green" if p.robust() else "yellow")
         changes = "; ".join(f"x{v.factor:g} ({v.value}): {v.verdict}" for v in p.variants if v.verdict != result.verdict)
-        out.add_row(Text(p.key), Text(p.value), holds, Text(changes or "-"))
+        out.add_row(as_text(p.key), as_text(p.value), holds, as_text(changes or "-"))
     return out

@@ -22,7 +22,8 @@ from collections.abc import Callable
 
 from ztui.core.simulator import Simulator
 from ztui.core.timeline import Timeline
-from ztui.explore import explore_exhaustive, explore_seeds
+from ztui.explore.exhaustive import explore_exhaustive
+from ztui.explore.seeds import explore_seeds
 from ztui.scenario.bundled import SCENARIO_DIR
 from ztui.scenario.load import load_scenario
 from ztui.scenario.model import Scenario

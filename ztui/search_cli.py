@@ -3,6 +3,9 @@
 register(group) adds the three commands to a click group (ztui.cli wires
 it into `ztui`).  Bad input exits 2 with one line per problem, never a
 traceback; a progress bar or line goes to stderr when it is a terminal.
+Every output path is checked before the search starts (ztui.output_files):
+an existing trace is replaced only with --force, and a trace's file name
+comes from the scenario's name only through safe_file_name().
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import re
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -17,7 +22,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -28,8 +32,13 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from ztui.cli_common import EXIT_BAD_INPUT, EXIT_OK, load_or_exit
+from ztui.cli_common import EXIT_BAD_INPUT, EXIT_OK, GuardedCommand, SizeParam, console, echo_lines, load_or_exit
+from ztui.explore.exhaustive import DEFAULT_MAX_MEMORY
+from ztui.explore.runs import BAD_VERDICTS, VERDICTS
+from ztui.output_files import OutputError, OutputExists, check_directory, check_output, safe_file_name
 from ztui.scenario.model import Scenario
+from ztui.scenario.units import format_size
+from ztui.textsafe import as_text, visible
 from ztui.trace import TraceError, read_trace, replay, write_trace
 
 EXIT_FOUND = 1  # a deadlock, livelock or recursion was found
@@ -45,8 +54,8 @@ def register(group: click.Group) -> None:
 # --- replay ------------------------------------------------------------------
 
 
-@click.command("replay")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.command("replay", cls=GuardedCommand)
+@click.argument("file", type=click.Path(path_type=Path))
 def replay_command(file: Path) -> None:
     """Re-run a trace and check every decision and every recorded state hash.
 
@@ -56,7 +65,8 @@ def replay_command(file: Path) -> None:
     recording.
 
     \b
-    Exit codes: 0 the replay matches, 1 it diverges, 2 the file cannot be used.
+    Exit codes: 0 the replay matches, 1 it diverges, 2 the file cannot be used,
+                130/143 interrupted/terminated.
     \b
     Examples:
       ztui replay livelock.trace.gz
@@ -64,14 +74,14 @@ def replay_command(file: Path) -> None:
     """
     trace = _read_trace_or_exit(file)
     total = trace.decision_count
-    with _progress_bar(f"replaying {file.name}", total) as advance:
+    with _progress_bar(f"replaying {visible(file.name)}", total) as advance:
         result = replay(trace, progress=lambda done, _: advance(done))
     where = f"{result.decisions:,} decisions, step {result.step:,}, {result.tick / trace.scenario.machine.hz:.2f} s simulated"
     if result.ok:
         verdict = result.verdict or "none (stopped before a verdict)"
         click.echo(f"OK: {where}, verdict {verdict}; {result.hashes_checked} state hashes match")
         sys.exit(EXIT_OK)
-    click.echo(f"DIVERGED: {result.divergence}")
+    echo_lines([f"DIVERGED: {result.divergence}"])
     sys.exit(EXIT_FOUND)
 
 
@@ -91,7 +101,7 @@ class PreemptionBound(click.ParamType):
         self.fail(f"{value!r}: expected a number of preemptions (0, 1, 2, ...) or 'all'", param, ctx)
 
 
-@click.command("explore")
+@click.command("explore", cls=GuardedCommand)
 @click.argument("scenario", metavar="SCENARIO")
 @click.option("--seeds", type=click.IntRange(min=1), help="Run N random schedules, seeds FIRST..FIRST+N-1.")
 @click.option(
@@ -138,6 +148,13 @@ class PreemptionBound(click.ParamType):
     help="Stop after this many distinct states (exhaustive).",
 )
 @click.option(
+    "--max-memory",
+    type=SizeParam(),
+    default=format_size(DEFAULT_MAX_MEMORY),
+    show_default=True,
+    help="Stop when the search's states are estimated to hold this much memory (exhaustive), e.g. 4g.",
+)
+@click.option(
     "--livelock-window",
     metavar="DURATION",
     help='Override [run] livelock_window, e.g. "2s": shorter windows make livelock reachable sooner.',
@@ -148,6 +165,7 @@ class PreemptionBound(click.ParamType):
     type=click.Path(dir_okay=False, path_type=Path),
     help="Where to save the schedule found (exhaustive); default SCENARIO-VERDICT.trace.gz.",
 )
+@click.option("--force", is_flag=True, help="Replace trace files that exist.")
 def explore_command(
     scenario: str,
     seeds: int | None,
@@ -158,8 +176,10 @@ def explore_command(
     max_depth: int,
     max_preemptions: int | None,
     max_states: int,
+    max_memory: int,
     livelock_window: str | None,
     trace_file: Path | None,
+    force: bool,
 ) -> None:
     """Look for deadlock, livelock and recursion: random schedules, or all of them.
 
@@ -177,10 +197,16 @@ def explore_command(
     it blocks, exits or a clock tick comes (DragonFly's LWKT switches kernel
     threads only then); --max-preemptions counts the other switches.
     Livelock needs [run] livelock_window of simulated time without progress:
-    for small machines, --livelock-window 2s finds it sooner.
+    for small machines, --livelock-window 2s finds it sooner.  The search
+    stops at --max-states or when its states would hold --max-memory, and
+    says so.
+
+    Trace files that exist are replaced only with --force; every output
+    path is checked before the search starts.
 
     \b
-    Exit codes: 0 nothing bad found, 1 a deadlock, livelock or recursion was found, 2 bad input.
+    Exit codes: 0 nothing bad found, 1 a deadlock, livelock or recursion was found, 2 bad input,
+                130/143 interrupted/terminated.
     \b
     Examples:
       ztui explore teach-swapmeta-kmalloc-obj --seeds 10000 --jobs 2
@@ -189,25 +215,78 @@ def explore_command(
     """
     if (seeds is None) == (not exhaustive):
         raise click.UsageError("give either --seeds N or --exhaustive")
-    loaded = load_or_exit(scenario)[1]
+    path, loaded = load_or_exit(scenario)
     if livelock_window is not None:
         loaded = _with_param(loaded, "run.livelock_window", livelock_window, "--livelock-window")
     if exhaustive:
-        _explore_exhaustive(loaded, max_depth, max_preemptions, max_states, trace_file)
+        outputs = [trace_file] if trace_file else [_exhaustive_trace_name(loaded, v) for v in BAD_VERDICTS]
+        _check_outputs_or_exit(outputs, force, inputs=[path])
+        _explore_exhaustive(loaded, max_depth, max_preemptions, max_states, max_memory, trace_file, force)
     else:
-        _explore_seeds(loaded, range(first_seed, first_seed + seeds), jobs, trace_dir)
+        seed_range = range(first_seed, first_seed + seeds)
+        _check_seed_traces_or_exit(trace_dir, loaded, seed_range, force, inputs=[path])
+        _explore_seeds(loaded, seed_range, jobs, trace_dir, force)
 
 
-def _explore_seeds(scenario: Scenario, seeds: range, jobs: int, trace_dir: Path) -> None:
-    from ztui.explore import SEED_RANGES, VERDICTS, explore_seeds
+def _seed_trace_name(scenario: Scenario, verdict: str, seed: int) -> str:
+    return f"{safe_file_name(scenario.name)}-{verdict}-seed{seed}.trace.gz"
 
-    with _progress_bar(f"{scenario.name}: {len(seeds):,} seeds", len(seeds), counts=True) as advance:
+
+def _exhaustive_trace_name(scenario: Scenario, verdict: str) -> Path:
+    return Path(f"{safe_file_name(scenario.name)}-{verdict}.trace.gz")
+
+
+def _check_seed_traces_or_exit(
+    trace_dir: Path, scenario: Scenario, seeds: range, force: bool, inputs: list[Path]
+) -> None:
+    """Before the runs: the directory can take the traces, and none of the names they may get is taken.
+
+    Which seeds will reach which verdict is not known yet, so every file
+    this exploration could write counts (one listing of the directory).
+    """
+    try:
+        if not trace_dir.exists():
+            check_directory(trace_dir.parent)  # it is made when the traces are written
+            return
+        check_directory(trace_dir)
+        pattern = re.compile(re.escape(safe_file_name(scenario.name)) + r"-(\w+)-seed(\d+)\.trace\.gz")
+        for name in sorted(os.listdir(trace_dir)):
+            match = pattern.fullmatch(name)
+            if match and match[1] in VERDICTS and int(match[2]) in seeds:
+                check_output(trace_dir / name, force=force, inputs=inputs)
+    except OutputError as exc:
+        _output_problem(exc)
+
+
+def _check_outputs_or_exit(paths: list[Path], force: bool, inputs: list[Path]) -> None:
+    try:
+        for output in paths:
+            check_output(output, force=force, inputs=inputs)
+    except OutputError as exc:
+        _output_problem(exc)
+
+
+def _output_problem(exc: OutputError) -> None:
+    _bad_input(f"{exc}; give --force to replace it" if isinstance(exc, OutputExists) else str(exc))
+
+
+def _write_trace_or_exit(trace, path: Path, force: bool) -> None:
+    try:
+        write_trace(trace, path, force=force)
+    except TraceError as exc:
+        _bad_input(str(exc))
+
+
+def _explore_seeds(scenario: Scenario, seeds: range, jobs: int, trace_dir: Path, force: bool) -> None:
+    from ztui.explore.seeds import SEED_RANGES, explore_seeds
+
+    with _progress_bar(f"{visible(scenario.name)}: {len(seeds):,} seeds", len(seeds), counts=True) as advance:
         result = explore_seeds(
             scenario, seeds, jobs, on_progress=lambda done, _, counts: advance(done, counts)
         )
-    out = Console()
+    out = console()
     table = Table(
-        title=f"{scenario.name}: verdicts by seed ({result.seconds:.1f} s, {jobs} job{'s' if jobs > 1 else ''})"
+        title=as_text(f"{scenario.name}: verdicts by seed ({result.seconds:.1f} s, {jobs} job{'s' if jobs > 1 else ''})")
     )
     table.add_column("seeds", justify="right")
     for verdict in VERDICTS:
@@ -217,44 +296,49 @@ def _explore_seeds(scenario: Scenario, seeds: range, jobs: int, trace_dir: Path)
     totals = result.counts()
     table.add_row("all", *(str(totals[v]) for v in VERDICTS), style="bold")
     out.print(table)
-    trace_dir.mkdir(parents=True, exist_ok=True)
+    trace_dir.mkdir(exist_ok=True)
     for verdict, seed in sorted(result.first_seeds().items(), key=lambda item: item[1]):
         trace = result.traces[verdict]
-        file = trace_dir / f"{scenario.name or 'scenario'}-{verdict}-seed{seed}.trace.gz"
-        write_trace(trace, file)
-        out.print(
-            f"first [{VERDICT_STYLE[verdict]}]{verdict}[/]: seed {seed}, step {trace.end_step:,},"
-            f" {trace.end_tick / scenario.machine.hz:.2f} s simulated; trace {file}",
-            highlight=False,
+        file = trace_dir / _seed_trace_name(scenario, verdict, seed)
+        _write_trace_or_exit(trace, file, force)
+        line = Text("first ")
+        line.append(verdict, style=VERDICT_STYLE[verdict])
+        line.append_text(
+            as_text(
+                f": seed {seed}, step {trace.end_step:,},"
+                f" {trace.end_tick / scenario.machine.hz:.2f} s simulated; trace {file}"
+            )
         )
+        out.print(line)
     sys.exit(EXIT_FOUND if any(totals[v] for v in VERDICTS if v != "ok") else EXIT_OK)
 
 
 def _explore_exhaustive(
-    scenario: Scenario, max_depth: int, max_preemptions: int | None, max_states: int, trace_file: Path | None
+    scenario: Scenario,
+    max_depth: int,
+    max_preemptions: int | None,
+    max_states: int,
+    max_memory: int,
+    trace_file: Path | None,
+    force: bool,
 ) -> None:
-    from ztui.explore import describe_schedule, explore_exhaustive
+    from ztui.explore.exhaustive import explore_exhaustive
+    from ztui.explore.schedule_text import describe_schedule
 
-    err = Console(stderr=True)
+    err = console(stderr=True)
+    bounds = dict(max_preemptions=max_preemptions, max_states=max_states, max_memory=max_memory)
     if err.is_terminal:
-        with err.status("searching...") as status:
+        with err.status(Text("searching...")) as status:
             result = explore_exhaustive(
-                scenario,
-                max_depth,
-                max_preemptions=max_preemptions,
-                max_states=max_states,
-                on_progress=lambda p: status.update(p.line()),
+                scenario, max_depth, **bounds, on_progress=lambda p: status.update(Text(p.line()))
             )
     else:
-        result = explore_exhaustive(
-            scenario, max_depth, max_preemptions=max_preemptions, max_states=max_states
-        )
+        result = explore_exhaustive(scenario, max_depth, **bounds)
     if result.verdict is not None:
-        for line in describe_schedule(scenario, result.seed, result.schedule):
-            click.echo(line)
-        file = trace_file or Path(f"{scenario.name or 'scenario'}-{result.verdict}.trace.gz")
-        write_trace(result.trace(), file)
-        click.echo(f"trace: {file}")
+        echo_lines(describe_schedule(scenario, result.seed, result.schedule))
+        file = trace_file or _exhaustive_trace_name(scenario, result.verdict)
+        _write_trace_or_exit(result.trace(), file, force)
+        echo_lines([f"trace: {file}"])
     click.echo(result.progress.line())
     click.echo(f"{result.summary()}; fingerprint collision probability {result.collision_odds():.1g}")
     sys.exit(EXIT_FOUND if result.verdict is not None else EXIT_OK)
@@ -263,7 +347,7 @@ def _explore_exhaustive(
 # --- sweep -------------------------------------------------------------------------
 
 
-@click.command("sweep")
+@click.command("sweep", cls=GuardedCommand)
 @click.argument("scenario", metavar="SCENARIO")
 @click.option(
     "--param",
@@ -319,7 +403,8 @@ def sweep_command(
       ztui sweep my.toml --param io.swap_write_latency=1ms,10ms,100ms --format csv > out.csv
       ztui sweep my.toml --param machine.swap=1g,2g --executor dask --address tcp://scheduler:8786
     """
-    from ztui.explore import ParamError, make_executor, parse_param, sweep
+    from ztui.explore.executors import ParamError, make_executor
+    from ztui.explore.sweep import parse_param, sweep
 
     _, loaded = load_or_exit(scenario)
     try:
@@ -341,7 +426,7 @@ def sweep_command(
     elif fmt == "json":
         click.echo(json.dumps({"keys": list(result.keys), "runs": result.rows()}, indent=2))
     else:
-        out = Console()
+        out = console()
         out.print(_sweep_table(loaded, result))
         for heatmap in _heatmaps(result):
             out.print(heatmap)
@@ -363,12 +448,11 @@ def _csv(rows: list[dict]) -> str:
 
 
 def _sweep_table(scenario: Scenario, result) -> Table:
-    from ztui.explore import VERDICTS
 
     hz = scenario.machine.hz
-    table = Table(title=f"{scenario.name}: sweep ({result.seconds:.1f} s)")
+    table = Table(title=as_text(f"{scenario.name}: sweep ({result.seconds:.1f} s)"))
     for key in result.keys:
-        table.add_column(key)
+        table.add_column(as_text(key))
     table.add_column("runs", justify="right")
     for verdict in VERDICTS:
         table.add_column(verdict, justify="right", style=VERDICT_STYLE[verdict])
@@ -377,7 +461,7 @@ def _sweep_table(scenario: Scenario, result) -> Table:
         counts = point.counts()
         times = sorted(run.tick / hz for run in point.runs)
         table.add_row(
-            *(value for _, value in point.values),
+            *(as_text(value) for _, value in point.values),
             str(len(point.runs)),
             *(str(counts[v]) for v in VERDICTS),
             f"{times[len(times) // 2]:.2f} s",
@@ -402,12 +486,12 @@ def _heatmaps(result) -> list[Table]:
     maps = []
     for rest, cells in groups.items():
         title = "verdicts" + (": " + ", ".join(f"{k}={v}" for k, v in rest) if rest else "")
-        table = Table(title=title, show_lines=True)
-        table.add_column(f"{row_key} \\ {col_key}" if col_key else row_key)
+        table = Table(title=as_text(title), show_lines=True)
+        table.add_column(as_text(f"{row_key} \\ {col_key}" if col_key else row_key))
         for col in cols:
-            table.add_column(col or "verdict", justify="center")
+            table.add_column(as_text(col or "verdict"), justify="center")
         for row in rows:
-            table.add_row(row, *(_cell(cells.get((row, col))) for col in cols))
+            table.add_row(as_text(row), *(_cell(cells.get((row, col))) for col in cols))
         maps.append(table)
     return maps
 
@@ -432,7 +516,8 @@ def _read_trace_or_exit(file: Path):
 
 
 def _with_param(scenario: Scenario, key: str, value: str, option: str) -> Scenario:
-    from ztui.explore import ParamError, override
+    from ztui.explore.executors import ParamError
+    from ztui.explore.sweep import override
 
     try:
         return override(scenario, key, value)
@@ -441,20 +526,20 @@ def _with_param(scenario: Scenario, key: str, value: str, option: str) -> Scenar
 
 
 def _bad_input(message: str) -> None:
-    click.echo(f"ztui: {message}", err=True)
+    echo_lines([f"ztui: {message}"], err=True)
     sys.exit(EXIT_BAD_INPUT)
 
 
 @contextmanager
 def _progress_bar(description: str, total: int, counts: bool = False) -> Iterator:
     """A Rich progress bar on stderr when it is a terminal; yields ``advance(done, counts=None)``."""
-    err = Console(stderr=True)
+    err = console(stderr=True)
     if not err.is_terminal:
         yield lambda done, verdicts=None: None
         return
-    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    columns = [TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     if counts:
-        columns.append(TextColumn("{task.fields[verdicts]}"))
+        columns.append(TextColumn("{task.fields[verdicts]}", markup=False))
     with Progress(*columns, console=err, transient=True) as bar:
         task = bar.add_task(description, total=total, verdicts="")
 

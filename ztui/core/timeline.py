@@ -18,9 +18,22 @@ What is kept:
   Forcing the scheduler's own pick is the scheduler's step (a
   seeded-random scheduler draws as usual), so it needs no record;
 * checkpoints: a clone at the first state at or after every multiple of
-  ``interval`` steps.  Past ``capacity`` of them, the interval doubles and
-  every other one goes, so they stay evenly spread, memory stays bounded,
-  and a jump replays at most ``interval`` steps after restoring one.
+  ``interval`` steps, holding only the last CHECKPOINT_EVENTS events (what
+  a snapshot shows).  Past ``capacity`` of them, or past their share of
+  the memory budget, the interval doubles and every other one goes, so
+  they stay evenly spread and a jump replays at most ``interval`` steps
+  after restoring one.
+
+The memory budget (``memory_budget``, DEFAULT_MEMORY_BUDGET = 64 MiB)
+bounds both: three quarters for checkpoints, each costed at the measured
+size of a clone less what every clone shares (the scenario and the
+kernel's constant fields; ztui.memory), measured again whenever the
+interval doubles, as the state grows; one quarter for forced choices at
+FORCED_CHOICE_BYTES each.  At the checkpoints' limit jumps get slower
+(more replay), never wrong.  At the forced choices' limit the timeline
+forgets its oldest half: the origin moves forward to a checkpoint, and
+going back stops there (or, if the choices are in the recorded future,
+the far half of that future is dropped).
 
 Going back keeps the future: forward() after back() replays the same
 steps, until the caller forces another thread than the recorded one, which
@@ -31,13 +44,22 @@ No Textual here: the TUI drives this class from one thread at a time.
 
 from __future__ import annotations
 
-from bisect import bisect_right, insort
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable
 
 import attrs
 
+from ztui.memory import clone_cost
+from ztui.scenario.model import MiB
+
 from .simulator import Simulator
 from .snapshot import VerdictView
+
+DEFAULT_MEMORY_BUDGET = 64 * MiB
+CHECKPOINT_SHARE = 0.75  # of the budget; forced choices get the rest
+# A forced choice: a dict entry, a sorted-list slot and the step's int (measured ~92 bytes; rounded up).
+FORCED_CHOICE_BYTES = 128
+CHECKPOINT_EVENTS = 200  # Simulator.snapshot()'s default window
 
 
 @attrs.frozen
@@ -48,14 +70,23 @@ class Checkpoint:
 
 
 class Timeline:
-    def __init__(self, sim: Simulator, *, interval: int = 4096, capacity: int = 128) -> None:
-        if interval < 1 or capacity < 2:
-            raise ValueError("interval must be >= 1 and capacity >= 2")
+    def __init__(
+        self,
+        sim: Simulator,
+        *,
+        interval: int = 4096,
+        capacity: int = 128,
+        memory_budget: int = DEFAULT_MEMORY_BUDGET,
+    ) -> None:
+        if interval < 1 or capacity < 2 or memory_budget < 1:
+            raise ValueError("interval must be >= 1, capacity >= 2 and memory_budget >= 1")
         self.sim = sim
         self.interval = interval
         self.capacity = capacity
+        self.memory_budget = memory_budget
         self.origin = sim.step_count  # the earliest reachable state: where the timeline began
-        self._checkpoints = [Checkpoint(sim.step_count, sim.step_count, sim.clone())]
+        self._checkpoint_bytes = 0  # the estimated cost of one checkpoint (the largest measured)
+        self._checkpoints = [self._checkpoint(sim.step_count)]
         self._forced: dict[int, int] = {}
         self._forced_steps: list[int] = []  # the keys of _forced, sorted
 
@@ -77,6 +108,11 @@ class Timeline:
     def forced(self) -> dict[int, int]:
         """Step count before the step -> the thread the caller forced there."""
         return dict(self._forced)
+
+    @property
+    def memory_estimate(self) -> int:
+        """Estimated bytes held by the checkpoints and the forced choices (bounded by memory_budget)."""
+        return len(self._checkpoints) * self._checkpoint_bytes + len(self._forced) * FORCED_CHOICE_BYTES
 
     # --- moving -----------------------------------------------------------------
 
@@ -107,8 +143,7 @@ class Timeline:
         """
         here = self.sim.step_count
         if tid is not None and tid != self.sim.next_tid():
-            self._forced[here] = tid
-            insort(self._forced_steps, here)
+            self._force(here, tid)
         self.sim.step(tid)
         self._checkpoint_if_due()
 
@@ -152,9 +187,30 @@ class Timeline:
         if choice != recorded:  # another branch from here: the old future is gone
             self._drop_future(here)
             if choice is not None:
-                self._forced[here] = choice
-                insort(self._forced_steps, here)
+                self._force(here, choice)
         return choice
+
+    def _force(self, here: int, tid: int) -> None:
+        self._forced[here] = tid
+        insort(self._forced_steps, here)
+        if len(self._forced) * FORCED_CHOICE_BYTES > self.memory_budget * (1 - CHECKPOINT_SHARE):
+            self._forget_half_of_the_choices()
+
+    def _forget_half_of_the_choices(self) -> None:
+        """At the forced choices' budget: forget the older half of the past, or the far half of the future."""
+        here = self.sim.step_count
+        middle = self._forced_steps[len(self._forced_steps) // 2]
+        if middle >= here:  # the choices are mostly the recorded future
+            self._drop_future(middle)
+            return
+        later = [c for c in self._checkpoints if middle < c.step <= here]
+        origin = later[0] if later else self._checkpoint(here)
+        self.origin = origin.step
+        self._checkpoints = [origin, *(c for c in self._checkpoints if c.step > origin.step)]
+        cut = bisect_left(self._forced_steps, origin.step)
+        for step in self._forced_steps[:cut]:
+            del self._forced[step]
+        del self._forced_steps[:cut]
 
     def _drop_future(self, here: int) -> None:
         cut = bisect_right(self._forced_steps, here - 1)
@@ -192,11 +248,27 @@ class Timeline:
         i = bisect_right(self._checkpoints, step, key=_step)
         if self._checkpoints[i - 1].boundary >= boundary:
             return  # this stretch has its checkpoint (we are replaying it)
-        self._checkpoints.insert(i, Checkpoint(step, boundary, sim.clone()))
-        while len(self._checkpoints) > self.capacity:
+        self._checkpoints.insert(i, self._checkpoint(boundary, measure=self._checkpoint_bytes == 0))
+        budget = self.memory_budget * CHECKPOINT_SHARE
+        while len(self._checkpoints) > self.capacity or (
+            len(self._checkpoints) > 2 and len(self._checkpoints) * self._checkpoint_bytes > budget
+        ):
             self.interval *= 2
             first, *rest = self._checkpoints
             self._checkpoints = [first, *(c for c in rest if c.boundary % self.interval == 0)]
+            self._measure(self._checkpoints[-1].sim)  # the state may have grown since it was measured
+
+    def _checkpoint(self, boundary: int, measure: bool = True) -> Checkpoint:
+        """A checkpoint of the current state, with the events a snapshot shows and no more."""
+        clone = self.sim.clone()
+        while len(clone.events) > CHECKPOINT_EVENTS:
+            clone.events.popleft()
+        if measure:
+            self._measure(clone)
+        return Checkpoint(clone.step_count, boundary, clone)
+
+    def _measure(self, clone: Simulator) -> None:
+        self._checkpoint_bytes = max(self._checkpoint_bytes, clone_cost(clone))
 
     def _checkpoint_at_or_before(self, step: int) -> Checkpoint:
         return self._checkpoints[bisect_right(self._checkpoints, step, key=_step) - 1]

@@ -7,16 +7,20 @@ The file is $ZTUI_KEYMAP if set, else $XDG_CONFIG_HOME/ztui/keymap.toml
     step = "n"                  # a control id from ztui.tui.controls
     fast_forward = "F,ctrl+f"   # several keys, comma-separated (Textual key names)
 
-A missing file is no keymap; a faulty one is reported and ignored.
+A missing file is no keymap; a faulty one is reported and ignored.  It is
+read through ztui.input_files (a regular file of at most 64 KiB); the app
+shows its problems capped (ztui.tui.safe.capped).
 """
 
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
 
+from ztui.input_files import KEYMAP, InputError, parse_toml, read_text
 from ztui.tui.controls import CONTROLS
+
+KEYS_MAX = 64  # characters in one control's key list
 
 
 def keymap_path() -> Path:
@@ -31,8 +35,8 @@ def load_keymap(path: Path) -> tuple[dict[str, str], list[str]]:
     if not path.exists():
         return {}, []
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        data = parse_toml(read_text(path, KEYMAP))
+    except InputError as error:
         return {}, [f"{path}: {error}"]
     keys = data.get("keys", {})
     if set(data) - {"keys"} or not isinstance(keys, dict):
@@ -41,9 +45,11 @@ def load_keymap(path: Path) -> tuple[dict[str, str], list[str]]:
     keymap, problems = {}, []
     for control_id, value in keys.items():
         if control_id not in known:
-            problems.append(f"{path}: unknown control {control_id!r} (known: {', '.join(sorted(known))})")
+            problems.append(f"{path}: unknown control {control_id[:40]!r} (known: {', '.join(sorted(known))})")
         elif not isinstance(value, str) or not value.strip():
             problems.append(f"{path}: keys.{control_id} must be a string of keys")
+        elif len(value) > KEYS_MAX or not value.isprintable():
+            problems.append(f"{path}: keys.{control_id} must be at most {KEYS_MAX} printable characters")
         else:
             keymap[control_id] = value
     return keymap, problems

@@ -4,36 +4,24 @@ Such text is data: it is never read as Rich or Textual markup, and its
 control characters (ESC, BEL, CR, C1 controls, bidi overrides...) are shown
 as visible escapes, so nothing in a scenario name can reach the terminal
 as a control sequence.  The TUI's one place for this; the panes' last step
-(SnapshotPane.to_strip) also passes every segment through visible().
-visible() needs no Textual, so the command line uses it too.
+(SnapshotPane.to_strip) also passes every segment through visible(), which
+is ztui.textsafe's, the command line's too.
 """
 
 from __future__ import annotations
-
-import unicodedata
 
 from typing import TYPE_CHECKING
 
 from rich.style import Style
 from rich.text import Text
 
+from ztui.input_files import capped_problems
+from ztui.textsafe import visible
+
 if TYPE_CHECKING:
     from textual.content import Content
 
-# Unicode categories that draw nothing or steer the terminal: controls, formats (bidi), separators.
-_HIDDEN = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
-
-
-def visible(value: str) -> str:
-    """``value`` with every control or invisible formatting character shown as an escape (``\\x1b``)."""
-    if value.isprintable():
-        return value
-    return "".join(_escape(ch) if unicodedata.category(ch) in _HIDDEN else ch for ch in value)
-
-
-def _escape(ch: str) -> str:
-    code = ord(ch)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+__all__ = ["capped", "content", "plain", "visible"]
 
 
 def plain(value: object, style: str | Style = "") -> Text:
@@ -50,7 +38,4 @@ def content(value: object) -> Content:
 
 def capped(problems: list[str], first: int = 5) -> str:
     """Problems as lines: the first ``first`` of them, then how many more (a file may hold thousands)."""
-    shown = [visible(p) for p in problems[:first]]
-    if len(problems) > first:
-        shown.append(f"... and {len(problems) - first} more")
-    return "\n".join(shown)
+    return "\n".join(visible(problem) for problem in capped_problems(problems, first))

@@ -3,23 +3,22 @@
 Output names are built from a scenario's name only after sanitising it to
 a safe file name (a name is file content: it never picks a directory), and
 nothing that exists is overwritten unless the caller says the user agreed.
+The rules and the atomic writing are ztui.output_files', as for the
+command line.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Callable
 
 import attrs
 
 from ztui.core.simulator import Simulator
-from ztui.trace import Trace, TraceRecorder, write_trace
+from ztui.output_files import OutputError, check_output, safe_file_name, write_atomically
+from ztui.trace import Trace, TraceError, TraceRecorder, write_trace
 from ztui.tui.session import Session
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-MAX_NAME = 80
 
 
 class SaveError(Exception):
@@ -28,8 +27,7 @@ class SaveError(Exception):
 
 def safe_name(name: str) -> str:
     """``name`` as a file name: letters, digits, dot, dash and underscore only, never hidden or empty."""
-    cleaned = _UNSAFE.sub("-", name).strip(".-")[:MAX_NAME]
-    return cleaned or "ztui"
+    return safe_file_name(name, fallback="ztui")
 
 
 def default_path(scenario: str, step: int, suffix: str, directory: Path | None = None) -> Path:
@@ -38,15 +36,10 @@ def default_path(scenario: str, step: int, suffix: str, directory: Path | None =
 
 def check_writable(path: Path, overwrite: bool) -> None:
     """Refuse what cannot or should not be written, before any work is done."""
-    if path.is_dir():
-        raise SaveError(f"{path} is a directory")
-    if (path.exists() or path.is_symlink()) and not overwrite:
-        raise SaveError(f"{path} exists")
-    parent = path.parent
-    if not parent.is_dir():
-        raise SaveError(f"{parent} is not a directory")
-    if not os.access(parent, os.W_OK):
-        raise SaveError(f"{parent} is not writable")
+    try:
+        check_output(path, force=overwrite)
+    except OutputError as error:
+        raise SaveError(str(error)) from None
 
 
 def session_trace(session: Session, breakpoints: tuple[str, ...] = (),
@@ -81,17 +74,17 @@ def session_trace(session: Session, breakpoints: tuple[str, ...] = (),
 def save_trace(trace: Trace, path: Path, overwrite: bool = False) -> None:
     check_writable(path, overwrite)
     try:
-        write_trace(trace, path)
-    except OSError as error:
-        raise SaveError(f"{path}: {error.strerror or error}") from None
+        write_trace(trace, path, force=overwrite)
+    except TraceError as error:
+        raise SaveError(str(error)) from None
 
 
 def save_text(lines: list[str], path: Path, overwrite: bool = False) -> None:
     check_writable(path, overwrite)
     try:
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    except OSError as error:
-        raise SaveError(f"{path}: {error.strerror or error}") from None
+        write_atomically(path, ("\n".join(lines) + "\n").encode(), force=overwrite)
+    except OutputError as error:
+        raise SaveError(str(error)) from None
 
 
 def screenshot_directory(preferred: Path | None) -> Path:

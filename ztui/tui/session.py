@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import attrs
@@ -12,6 +11,7 @@ from ztui.core.timeline import Timeline
 from ztui.scenario.bundled import bundled_scenarios
 from ztui.scenario.load import load_scenario
 from ztui.scenario.model import Scenario
+from ztui.scenario.read import description_line
 from ztui.trace import Trace, timeline_from_trace
 
 
@@ -30,18 +30,8 @@ def available_scenarios(cwd: Path | None = None) -> list[ScenarioEntry]:
     local = (cwd or Path.cwd()) / "scenarios"
     for path in sorted(local.glob("*.toml")) if local.is_dir() else ():
         if path.resolve() not in seen:
-            entries.append(ScenarioEntry(path.stem, path, _description(path), False))
+            entries.append(ScenarioEntry(path.stem, path, description_line(path), False))
     return entries
-
-
-def _description(path: Path) -> str:
-    """The file's description without a full load: the picker must list broken files too."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return "(cannot be read; open it to see why)"
-    description = data.get("description", "")
-    return description.strip().splitlines()[0] if isinstance(description, str) and description.strip() else ""
 
 
 @attrs.define
