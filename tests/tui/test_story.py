@@ -16,7 +16,6 @@ from ztui.tui.screens.prompts import BreakpointScreen
 from ztui.tui.statusbar import StatusBar
 
 STORM = SCENARIO_DIR / "swapmeta-kmalloc-obj-storm.toml"
-CHURN = SCENARIO_DIR / "swapmeta-kmalloc-obj-churn.toml"
 
 
 def status(app) -> str:

@@ -61,8 +61,12 @@ VISIT_UNITS = 1
 
 
 def slice_room(k: Kernel, units: int = STEP_UNITS) -> int:
-    """Steps of ``units`` each the running thread may still take back to back: the rest of its slice and tick."""
-    return max(1, min(k.slice_left, (k.tick_budget - k.tick_units) // units, k.step_cap - k.step))
+    """Steps of ``units`` each the running thread may still take back to back: the rest of its slice and
+    tick, and no further than the next I/O completion (biodone runs between steps, so a batch stops there)."""
+    room = min(k.slice_left, (k.tick_budget - k.tick_units) // units, k.step_cap - k.step)
+    if k.io or k.reads:
+        room = min(room, -(-(next_io(k) - now(k)) // units))
+    return max(1, room)
 
 
 def charge(k: Kernel, n: int, units: int = STEP_UNITS) -> None:

@@ -86,7 +86,7 @@ VM_FILEMEM_DECLINE = 2 * ACT_DECLINE
 CHAN_UPTIME = "vm_pagedaemon_uptime"
 
 # Frame pcs of vm_pageout_thread
-TOP, PASS, INACTIVE, ACTIVE_BEGIN, ACTIVE, CACHE, END, WOKE, LAUNDERED = range(9)
+TOP, PASS, INACTIVE, ACTIVE_BEGIN, ACTIVE, CACHE_BEGIN, CACHE, END, WOKE, LAUNDERED = range(10)
 PC_FUNCTION = {
     LAUNDERED: "vm_pageout_scan_inactive",
     TOP: "vm_pageout_thread",
@@ -95,6 +95,7 @@ PC_FUNCTION = {
     INACTIVE: "vm_pageout_scan_inactive",
     ACTIVE_BEGIN: "vm_pageout_scan_active",
     ACTIVE: "vm_pageout_scan_active",
+    CACHE_BEGIN: "vm_pageout_thread",
     CACHE: "vm_pageout_scan_cache",
     END: "vm_pageout_scan_cache",
 }
@@ -370,7 +371,7 @@ def active_begin(k: Kernel, t: Thread, f: PageoutFrame) -> int:
         shortage = max(shortage, VM_EMERG_LAUNDER)
     f.inactive_shortage = shortage
     f.maxscan = scan_budget(k.active)
-    f.pc = ACTIVE if shortage > 0 else CACHE
+    f.pc = ACTIVE if shortage > 0 else CACHE_BEGIN
     return CONT
 
 
@@ -382,7 +383,7 @@ def scan_active(k: Kernel, t: Thread, f: PageoutFrame) -> int:
     of them, then a step deactivates the next run that ran out.
     """
     if f.maxscan <= 0 or (f.inactive_shortage <= 0 and f.avail_shortage <= 0) or k.inactive > k.th.v_inactive_target:
-        f.pc = CACHE
+        f.pc = CACHE_BEGIN
         return CONT
     q = k.queues[ACTIVE_Q]
     budget = min(f.maxscan, slice_room(k, VISIT_UNITS))
@@ -415,7 +416,7 @@ def scan_active(k: Kernel, t: Thread, f: PageoutFrame) -> int:
         f.amarker = (seq, oid, start + n)
         aged += n
     if aged == 0:
-        f.pc = CACHE
+        f.pc = CACHE_BEGIN
         return CONT
     f.maxscan -= aged
     charge(k, aged, VISIT_UNITS)
@@ -445,9 +446,24 @@ def deactivate_batch(k: Kernel, f: PageoutFrame, oid: int, start: int, n: int, f
     made_progress(k)
 
 
-def scan_cache(k: Kernel, t: Thread, f: PageoutFrame) -> int:
-    """vm_pageout_scan_cache() (1673-1770): PQ_CACHE -> PQ_FREE up to v_free_target."""
+def cache_begin(k: Kernel, t: Thread, f: PageoutFrame) -> int:
+    """The rollup before the cache scan (2683-2685)."""
     note_progress(k, t)
+    f.pc = CACHE
+    return CONT
+
+
+def scan_cache(k: Kernel, t: Thread, f: PageoutFrame) -> int:
+    """vm_pageout_scan_cache() (1673-1770): PQ_CACHE -> PQ_FREE up to v_free_target.
+
+    Simplification: the kernel's loop tests the global vmstats, which sees
+    the pager's own frees only at the next hardclock, so it may go on
+    converting cache pages to free ones for the rest of that tick; this
+    loop reads the pager's CPU copy and stops at the target.  free+cache is
+    the same either way; only a SYSTEM-only allocation (an mbuf page), which
+    needs v_cache_count == 0 below v_free_reserved, could tell the
+    difference, and it would find more free pages in the kernel, not fewer.
+    """
     th = k.th
     free, cache = cpu_counts(k)
     if (free < th.v_free_target or free < th.v_free_min) and cache > VM_CACHE_SCAN_MIN and k.cache > VM_CACHE_SCAN_MIN:
@@ -547,6 +563,7 @@ PAGER_PCS = {
     LAUNDERED: laundered,
     ACTIVE_BEGIN: active_begin,
     ACTIVE: scan_active,
+    CACHE_BEGIN: cache_begin,
     CACHE: scan_cache,
     END: pass_end,
 }
