@@ -143,6 +143,7 @@ async def test_e_explains_the_wait_for_chain():
         text = str(app.screen.body)
         assert "free+cache is 16 pages" in text and "pagedaemon" in text
         assert "kmem_slab_alloc" in text
+        assert "How close:\nWhy it wedged: " in text and "is in kmalloc_obj slab for SWAPMETA" in text
         await pilot.press("escape")
         assert not isinstance(app.screen, TextScreen)
 
@@ -317,3 +318,25 @@ def test_every_bundled_scenario_is_offered():
     app = make_app()
     paths = {entry.path for entry in app.scenario_entries()}
     assert set(SCENARIO_DIR.glob("*.toml")) <= paths
+
+
+@pilot_test
+async def test_the_banner_says_how_close_and_the_palette_goes_there():
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await to_verdict(app, pilot)
+        verdict = app.snapshot.verdict
+        closest, low = verdict.closest, verdict.low_water
+        assert closest is not None and low is not None
+        banner = app.query_one("#banner").text().plain
+        assert f"How close: closest: {closest.thread} in {closest.allocation}" in banner
+        assert f"{closest.lowest_margin} pages to spare (step {closest.step})" in banner
+        assert f"How close: lowest free+cache: {low.pages} at" in banner
+        provider = ZtuiCommands(app.screen)
+        await provider.startup()
+        hits = [hit async for hit in provider.search("go to closest")]
+        assert hits and hits[0].text == f"Go to closest (step {closest.step})"
+        hits[0].command()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.snapshot.step == closest.step

@@ -117,3 +117,16 @@ def test_run_thread_runs_only_that_thread_until_it_blocks():
     assert twin.step_count == timeline.step_count and twin.state_hash() == timeline.sim.state_hash()
     if job.reason == "blocked":
         assert hog not in timeline.sim.runnable()
+
+
+def test_fast_forward_stops_where_a_pagers_allocation_comes_within_a_margin():
+    """margin < N: the hazard report's margin (core/hazard.open_margin), checked after every step."""
+    from ztui.core.hazard import open_margin
+
+    driver, timeline, _ = driver_for(DEFAULT)
+    job = FastForward(Watch((parse("margin < 5"),), timeline.sim.k))
+    assert driver.run(job, cancelled=lambda: False)
+    assert job.hit is not None and open_margin(timeline.sim.k) < 5
+    timeline.back(1)
+    before = open_margin(timeline.sim.k)
+    assert before is None or before >= 5

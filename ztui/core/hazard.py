@@ -55,6 +55,21 @@ def sample(k: Kernel, t: Thread, f, need: int, req: int) -> None:
         f.low_margin, f.low_need = margin, need
 
 
+def open_margin(k: Kernel) -> int | None:
+    """The lowest margin of the pagers' allocations running now (see above); None when none runs.
+
+    For a breakpoint that stops a run as a pager's allocation comes within a
+    given number of pages of waiting."""
+    margins = [
+        f.low_margin
+        for t in k.threads
+        if t.kind in PAGERS
+        for f in t.frames
+        if isinstance(f, EPISODES) and f.t0 >= 0
+    ]
+    return min(margins) if margins else None
+
+
 def taken_below_severe(k: Kernel, t: Thread | None) -> None:
     """A page was just taken below v_free_severe: every other open episode counts it, by who took it.
 

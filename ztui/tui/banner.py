@@ -2,8 +2,9 @@
 
 Expanded, it wraps every line (nothing is cut; it scrolls when taller than
 its room); collapsed, it is one line (small terminals start so, v
-toggles).  Its text can be selected and copied.  For an ok run it has room
-for the hazard report's one-line closest approach (see closest_approach()).
+toggles).  Its text can be selected and copied.  Its last lines say how
+close the run came (approaches(): the hazard report's closest pager
+allocation and lowest free+cache), with the step the palette goes to.
 """
 
 from __future__ import annotations
@@ -18,13 +19,21 @@ from ztui.tui.panes.draw import fit, seconds
 from ztui.tui.safe import visible
 
 
-def closest_approach(verdict: VerdictView) -> tuple[str, int] | None:
-    """(one line, step to jump to) for an ok run's closest approach to a wedge.
-
-    The hook for the core's hazard report, which VerdictView does not carry
-    yet: until it does there is nothing to show, and the banner shows nothing.
-    """
-    return None
+def approaches(verdict: VerdictView, hz: int) -> list[tuple[str, int]]:
+    """(one line, step to go to) for how close the run came: its closest pager allocation, its lowest free+cache."""
+    out = []
+    closest = verdict.closest
+    if closest is not None:
+        out.append((
+            f"closest: {closest.thread} in {closest.allocation} at {seconds(closest.tick, hz)},"
+            f" {closest.lowest_margin} pages to spare",
+            closest.step,
+        ))
+    low = verdict.low_water
+    if low is not None:
+        during = f", while {low.during.thread} was in {low.during.allocation}" if low.during else ", no pager allocating"
+        out.append((f"lowest free+cache: {low.pages} at {seconds(low.tick, hz)}{during}", low.step))
+    return out
 
 
 class VerdictBanner(VerticalScroll, can_focus=False):
@@ -51,7 +60,7 @@ class VerdictBanner(VerticalScroll, can_focus=False):
         self.verdict, self.hz, self.hint, self.expanded, self.passed = verdict, hz, hint, expanded, passed
         self.expand_key = expand_key
         self.display = verdict is not None
-        for kind in ("ok", "deadlock", "livelock", "recursion"):
+        for kind in ("ok", "limit", "deadlock", "livelock", "recursion"):
             self.set_class(verdict is not None and verdict.kind == kind, f"-{kind}")
         self.set_class(not expanded, "-collapsed")
         if verdict is not None and self.is_mounted:
@@ -90,7 +99,6 @@ class VerdictBanner(VerticalScroll, can_focus=False):
             chain.append("resources " + ", ".join(visible(r) for r in v.resources))
         if chain:
             text.append("\nHighlighted: " + "; ".join(chain), style=dim)
-        approach = closest_approach(v) if v.kind == "ok" else None
-        if approach is not None:
-            text.append(f"\nClosest approach: {visible(approach[0])} (step {approach[1]})")
+        for line, step in approaches(v, self.hz):
+            text.append(f"\nHow close: {visible(line)} (step {step})")
         return text

@@ -7,6 +7,7 @@ A breakpoint is written as text (the palette takes it, a saved trace keeps it):
     pagedaemon in kmem_slab_alloc a thread (or "any") enters a kernel function
     emergpager on vmwait          a thread (or "any") starts to sleep on a wmesg or wchan
     slab starts                   a kmalloc_obj slab starts to be assembled (any in kmem_slab_alloc)
+    margin < 50                   a pager's allocation has fewer pages to spare (the hazard report's margin)
 
 It fires on the step where its condition becomes true (an edge, like a
 watchpoint): one that already holds when a run starts waits until it stops
@@ -22,6 +23,7 @@ from typing import Callable
 
 import attrs
 
+from ztui.core.hazard import open_margin
 from ztui.core.state import Kernel
 from ztui.core.views import free_cache, in_function, sleeps_on
 from ztui.core.vmstats import THRESHOLD_NAMES
@@ -29,6 +31,7 @@ from ztui.core.vmstats import THRESHOLD_NAMES
 ANY = "any"
 _FREE_CACHE = re.compile(r"free\+cache\s*<\s*(\w+)$")
 _THREAD = re.compile(r"(\S+)\s+(in|on)\s+(\S+)$")
+_MARGIN = re.compile(r"margin\s*<\s*(-?\d+)$")
 SLAB_STARTS = "slab starts"
 SLAB_FUNCTION = "kmem_slab_alloc"
 
@@ -61,6 +64,10 @@ def parse(text: str, thread_names: tuple[str, ...] = (), vmstats: dict | None = 
         else:
             raise BreakpointError(f"{level!r} is not a page count or a threshold ({', '.join(THRESHOLD_NAMES)})")
         return Breakpoint(text, lambda k: free_cache(k) < pages)
+    match = _MARGIN.match(text)
+    if match:
+        pages = int(match.group(1))
+        return Breakpoint(text, lambda k: (margin := open_margin(k)) is not None and margin < pages)
     match = _THREAD.match(text)
     if match:
         name, how, what = match.groups()
@@ -73,7 +80,7 @@ def parse(text: str, thread_names: tuple[str, ...] = (), vmstats: dict | None = 
         return Breakpoint(text, lambda k: test(k, tid, what))
     raise BreakpointError(
         f"{text!r} is not a breakpoint; write one of: free+cache < PAGES or THRESHOLD, "
-        f"THREAD in FUNCTION, THREAD on WMESG or WCHAN (THREAD may be {ANY}), {SLAB_STARTS}"
+        f"THREAD in FUNCTION, THREAD on WMESG or WCHAN (THREAD may be {ANY}), {SLAB_STARTS}, margin < PAGES"
     )
 
 

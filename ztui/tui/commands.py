@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Callable, Iterator
 from textual.command import CommandList, CommandPalette, DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 
+from ztui.tui.banner import approaches
 from ztui.tui.breakpoints import SLAB_FUNCTION, SLAB_STARTS
 from ztui.tui.controls import CONTROLS
 from ztui.tui.panes.levels import MARKERS
@@ -54,6 +55,10 @@ class ZtuiCommands(Provider):
         snapshot = app.snapshot
         if snapshot is None:
             return
+        verdict = snapshot.verdict or snapshot.passed_verdict
+        if verdict is not None:
+            for line, step in approaches(verdict, snapshot.hz):
+                yield f"Go to {line.split(':')[0]} (step {step})", partial(app.go_to, step), visible(line)
         for thread in snapshot.threads:
             yield f"Filter events: thread {thread.name}", partial(app.filter_events, thread=thread.name), \
                 "Show only this thread's events."
@@ -72,6 +77,8 @@ class ZtuiCommands(Provider):
                 f"Run or fast-forward until free+cache falls below {name} ({snapshot.vmstats.get(name, 0)})."
         yield f"Breakpoint: {SLAB_STARTS}", partial(app.add_breakpoint, SLAB_STARTS), \
             "Run or fast-forward until a kmalloc_obj slab starts to be assembled."
+        yield "Breakpoint: margin < 100", partial(app.add_breakpoint, "margin < 100"), \
+            "Run or fast-forward until a pager's allocation has fewer than 100 pages to spare."
         yield "Breakpoints: clear", app.clear_breakpoints, "Remove every breakpoint."
 
     async def discover(self) -> Hits:

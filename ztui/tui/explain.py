@@ -52,6 +52,8 @@ def explain(snapshot: Snapshot) -> list[str]:
         lines.append("")
         lines.append(f"Verdict {snapshot.verdict.kind.upper()}: {snapshot.verdict.headline}")
         lines += [f"  {i}. {line}" for i, line in enumerate(snapshot.verdict.explanation, 1)]
+        if snapshot.verdict.why:
+            lines += ["", "How close:", snapshot.verdict.why]
     return lines
 
 

@@ -29,7 +29,7 @@ MODE_MARK = {"paused": "⏸", "run": "▶", "fast-forward": "⏩", "go to": "↷
 
 
 class StatusBar(Widget):
-    COMPONENT_CLASSES = {"status--key", "status--verdict", "status--ok"}
+    COMPONENT_CLASSES = {"status--key", "status--verdict", "status--ok", "status--limit"}
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -50,7 +50,7 @@ class StatusBar(Widget):
         text.append(str(s.step), style=key)
         text.append(f"  t={s.time}")
         if s.verdict:
-            badge = "status--ok" if s.verdict == "ok" else "status--verdict"
+            badge = {"ok": "status--ok", "limit": "status--limit"}.get(s.verdict, "status--verdict")
             text.append("  ")
             text.append(f" {s.verdict.upper()} ", style=self.get_component_rich_style(badge, partial=True))
         elif s.passed:
