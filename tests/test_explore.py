@@ -252,3 +252,12 @@ def test_bad_input_exits_2_without_a_traceback(cli, args):
 def test_a_sweep_refuses_a_grid_point_that_ztui_check_would_refuse():
     with pytest.raises(ParamError, match=r"machine\.physmem=512k: machine\.physmem: found 512k"):
         sweep(KMALLOC, [("machine.physmem", ("8m", "512k"))], seeds=1)
+
+
+def test_tables_show_ok_and_only_the_verdicts_that_occur():
+    from collections import Counter
+
+    from ztui.explore.runs import shown_verdicts
+
+    assert shown_verdicts(Counter()) == ("ok",)
+    assert shown_verdicts(Counter({"limit": 1, "livelock": 2})) == ("ok", "livelock", "limit")

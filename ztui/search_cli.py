@@ -34,7 +34,8 @@ from rich.text import Text
 
 from ztui.cli_common import EXIT_BAD_INPUT, EXIT_OK, GuardedCommand, SizeParam, console, echo_lines, load_or_exit
 from ztui.explore.exhaustive import DEFAULT_MAX_MEMORY
-from ztui.explore.runs import BAD_VERDICTS, VERDICTS
+from ztui.explore.runs import BAD_VERDICTS, VERDICTS, shown_verdicts
+from ztui.report import VERDICT_STYLES as VERDICT_STYLE
 from ztui.output_files import OutputError, OutputExists, check_directory, check_output, safe_file_name
 from ztui.scenario.model import Scenario
 from ztui.scenario.units import format_size
@@ -42,7 +43,6 @@ from ztui.textsafe import as_text, visible
 from ztui.trace import TraceError, read_trace, replay, write_trace
 
 EXIT_FOUND = 1  # a deadlock, livelock or recursion was found
-VERDICT_STYLE = {"ok": "green", "deadlock": "bold red", "livelock": "yellow", "recursion": "magenta"}
 
 
 def register(group: click.Group) -> None:
@@ -289,12 +289,13 @@ def _explore_seeds(scenario: Scenario, seeds: range, jobs: int, trace_dir: Path,
         title=as_text(f"{scenario.name}: verdicts by seed ({result.seconds:.1f} s, {jobs} job{'s' if jobs > 1 else ''})")
     )
     table.add_column("seeds", justify="right")
-    for verdict in VERDICTS:
+    totals = result.counts()
+    shown = shown_verdicts(totals)
+    for verdict in shown:
         table.add_column(verdict, justify="right", style=VERDICT_STYLE[verdict])
     for first, last, counts in result.ranges(SEED_RANGES):
-        table.add_row(f"{first}-{last}", *(str(counts[v]) for v in VERDICTS))
-    totals = result.counts()
-    table.add_row("all", *(str(totals[v]) for v in VERDICTS), style="bold")
+        table.add_row(f"{first}-{last}", *(str(counts[v]) for v in shown))
+    table.add_row("all", *(str(totals[v]) for v in shown), style="bold")
     out.print(table)
     trace_dir.mkdir(exist_ok=True)
     for verdict, seed in sorted(result.first_seeds().items(), key=lambda item: item[1]):
@@ -310,7 +311,7 @@ def _explore_seeds(scenario: Scenario, seeds: range, jobs: int, trace_dir: Path,
             )
         )
         out.print(line)
-    sys.exit(EXIT_FOUND if any(totals[v] for v in VERDICTS if v != "ok") else EXIT_OK)
+    sys.exit(EXIT_FOUND if any(totals[v] for v in BAD_VERDICTS) else EXIT_OK)
 
 
 def _explore_exhaustive(
@@ -454,7 +455,8 @@ def _sweep_table(scenario: Scenario, result) -> Table:
     for key in result.keys:
         table.add_column(as_text(key))
     table.add_column("runs", justify="right")
-    for verdict in VERDICTS:
+    shown = shown_verdicts(sum((point.counts() for point in result.points), Counter()))
+    for verdict in shown:
         table.add_column(verdict, justify="right", style=VERDICT_STYLE[verdict])
     table.add_column("median time", justify="right")
     for point in result.points:
@@ -463,7 +465,7 @@ def _sweep_table(scenario: Scenario, result) -> Table:
         table.add_row(
             *(as_text(value) for _, value in point.values),
             str(len(point.runs)),
-            *(str(counts[v]) for v in VERDICTS),
+            *(str(counts[v]) for v in shown),
             f"{times[len(times) // 2]:.2f} s",
         )
     return table

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 import attrs
@@ -10,7 +11,12 @@ from ztui.core.simulator import Simulator
 from ztui.scenario.model import Scenario, Scheduler
 
 BAD_VERDICTS = ("deadlock", "livelock", "recursion")
-VERDICTS = ("ok", *BAD_VERDICTS)
+VERDICTS = ("ok", *BAD_VERDICTS, "limit")  # "limit": the run stopped at its limits with work left
+
+
+def shown_verdicts(counts: Counter) -> tuple[str, ...]:
+    """The verdict columns a table needs: ok always, the others where some run has them."""
+    return tuple(v for v in VERDICTS if v == "ok" or counts[v])
 
 
 @attrs.frozen
