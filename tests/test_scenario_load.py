@@ -254,7 +254,7 @@ def test_unknown_verdict_and_event(tmp_path):
     problems = problems_of(tmp_path, '[expect]\nverdict = "deadlok"\nevents = ["oom-kil"]\n' + PROCESS)
     assert [problem.split(": ", 1)[1] for problem in problems] == [
         'expect.verdict: found "deadlok"; one of "ok", "deadlock", "livelock", "recursion", "limit" (did you mean "deadlock"?)',
-        'expect.events[0]: found "oom-kil"; one of "oom-kill", "swap-full" (did you mean "oom-kill"?)',
+        'expect.events[0]: found "oom-kil"; one of "oom-kill", "swap-full", "packets-dropped" (did you mean "oom-kill"?)',
     ]
 
 

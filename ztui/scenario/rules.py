@@ -44,7 +44,7 @@ NICE_MIN, NICE_MAX = -20, 20  # PRIO_MIN, PRIO_MAX
 # every view: beyond this a run crawls and says nothing more.
 PROCESSES_MAX = 1024
 NAME_MAX = 64  # characters in a scenario's or a process's name
-KNOWN_EVENTS = ("oom-kill", "swap-full")
+KNOWN_EVENTS = ("oom-kill", "swap-full", "packets-dropped")
 EM_MIN_RXD, EM_MAX_RXD = 256, 4096  # if_em.h: the RX descriptors hw.em.rxd allows
 KMALLOC_OBJ_MAX = 128 * 1024 - 352 - 8  # one object after the slab header (malloc_mgt_init)
 # Phases that take `pages` (required for the first four), `rate` and `time`.
