@@ -6,7 +6,13 @@ Only runnable threads compete; with one runnable thread no draw is made.
 
 Simplification: LWKT's thread priorities and preemption are not modelled.
 A thread keeps the CPU for run.quantum steps or until it sleeps, and one
-thread runs at a time; ncpus multiplies the CPU time a tick holds.
+thread runs at a time; ncpus multiplies the CPU time a tick holds, and
+each thread reads and updates the copy of the counts of the CPU it is on
+(vmstats.py), so the per-CPU overshoot the kernel has is kept.  Which
+interleaving the CPUs follow within a tick is the scheduler's choice, and
+the seeded-random scheduler varies it: swapmeta-kmalloc-obj-storm
+livelocks under 16 of 16 seeds and seed-2g-chrome-buildkernel survives
+under 8 of 8 (docs/seed-answer.md), as under round-robin.
 
 CPU time: a step (a page fault, a page cached or freed, a slab page) costs
 STEP_UNITS; a scan's look at a page it leaves in place or only moves on its
