@@ -89,3 +89,8 @@ def test_the_count_includes_the_episodes_still_open_at_the_verdict():
     sim, k, pd = pagedaemon_in_kmalloc_obj(free=k_free_above_imin(KMALLOC_SLAB_PAGES - 1))
     verdict = sim.run()
     assert verdict.hazard_count >= len([h for h in verdict.hazards if h.outcome.startswith("open")]) == 1
+
+
+def test_a_run_that_never_swaps_says_no_swblock_was_needed():
+    sim = Simulator.from_scenario(small_scenario(procs=(("sh", (("alloc", 1), ("exit", 0))),)))
+    assert sim.run().why.startswith("Why it survived: nothing was swapped out, so SWAPMETA never needed a swblock.")

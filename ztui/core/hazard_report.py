@@ -103,6 +103,8 @@ def _why_kmalloc_obj(k: Kernel, hazards: tuple[HazardView, ...]) -> str:
     if not slab:
         blank = f", {ty.slabs_from_blank} of them blank slabs from gd_kmslab" if ty and ty.slabs_from_blank else ""
         formed = ty.slabs_from_blank + ty.slabs_allocated if ty else 0
+        if not formed:
+            return "Why it survived: nothing was swapped out, so SWAPMETA never needed a swblock."
         return (
             "Why it survived: the pagers never assembled a slab from kmem_slab_alloc; SWAPMETA's swblocks"
             f" ({ty.ncount if ty else 398} to a slab) fit in the {formed} slabs formed{blank}."

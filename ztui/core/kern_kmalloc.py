@@ -161,6 +161,7 @@ def take_reserve(k: Kernel, t: Thread, ty: KmallocType) -> int:
     if reserve.nfree == 0:
         return -1
     emit(k, t, "kmalloc", f"kmalloc_obj({ty.name}): no slab without waiting; an object from the pagers' reserve ({reserve.nfree - 1} left)")
+    ty.reserve_taken += 1
     return take(k, ty, ty.reserve)
 
 

@@ -274,6 +274,7 @@ class KmallocType:
     inuse: int = 0
     reserved_slab: int = 0  # mitigation "reserved-slab": formatted spare slabs held aside
     reserve: int = -1  # mitigation "nowait-reserve": the slab only the pagers may take from
+    reserve_taken: int = 0  # nowait-reserve: objects the pagers took from it
     slabs_from_blank: int = 0  # slabs formed from gd_kmslab's blank slabs
     slabs_allocated: int = 0  # slabs formed from kmem_slab_alloc
     # A workload type's live objects, oldest first: (free tick, slab id, count); -1: until exit
@@ -398,6 +399,7 @@ class Kernel:
     kernel_wired: int = 0
     pageout_reserve: int = 0  # mitigation "pageout-reserve": pages set aside
     pageout_reserve_max: int = 0
+    pageout_reserve_taken: int = 0  # pages the pagers have taken from it
     # pageout daemon
     vm_pages_needed: int = 0
     vm_pages_waiting: int = 0

@@ -128,6 +128,7 @@ def ktype_view(k: Kernel, name: str) -> AllocatorView:
             "full": len(ty.full),
             "empty": len(ty.empty),
             "reserved_slab": ty.reserved_slab,
+            "reserve_taken": ty.reserve_taken,
         },
         in_use=ty.inuse,
         slabs=slabs,
@@ -176,12 +177,16 @@ def vmstats_dict(k: Kernel) -> dict:
 
 def pagedaemon_dict(k: Kernel) -> dict:
     f = k.threads[0].frames[0]
-    return {
+    out = {
         "state": STATE_NAMES[f.state],
         "vm_pages_needed": k.vm_pages_needed,
         "vm_pageout_deficit": k.vm_pageout_deficit,
         "pass": f.npass,
     }
+    if k.pageout_reserve_max:  # mitigation "pageout-reserve"
+        out["pageout_reserve"] = k.pageout_reserve
+        out["pageout_reserve_taken"] = k.pageout_reserve_taken
+    return out
 
 
 def build_snapshot(sim: Simulator, events: tuple[EventView, ...]) -> Snapshot:

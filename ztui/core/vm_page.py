@@ -161,6 +161,7 @@ def vm_page_alloc(k: Kernel, t: Thread | None, req: int) -> bool:
             continue
         if k.pageout_reserve and t is not None and is_pager(t):
             k.pageout_reserve -= 1  # mitigation "pageout-reserve"
+            k.pageout_reserve_taken += 1
             if k.pageout_reserve == k.pageout_reserve_max - 1:
                 emit(k, t, "vm_page", "vm_page_alloc: the first page from the pageout reserve")
             return True
