@@ -94,3 +94,23 @@ def test_the_count_includes_the_episodes_still_open_at_the_verdict():
 def test_a_run_that_never_swaps_says_no_swblock_was_needed():
     sim = Simulator.from_scenario(small_scenario(procs=(("sh", (("alloc", 1), ("exit", 0))),)))
     assert sim.run().why.startswith("Why it survived: nothing was swapped out, so SWAPMETA never needed a swblock.")
+
+
+def test_a_slab_that_had_to_wait_and_was_rescued_says_so():
+    """Margin below zero yet completed: the pager waited in vm_wait until someone freed memory."""
+    from ztui.core.hazard_report import _why_kmalloc_obj
+    from ztui.core.vm_page import vm_page_free_toq
+
+    sim, k, pd = pagedaemon_in_kmalloc_obj(free=k_free_above_imin(KMALLOC_SLAB_PAGES - 1))
+    steps(k, pd, 200)
+    assert pd.wmesg == "VMWait"
+    k.wired -= 8  # a process frees 8 pages (page conservation: they were counted as wired)
+    k.kernel_wired -= 8
+    vm_page_free_toq(k, 8)
+    k.tick += k.hz  # vm_wait's timeout
+    pd.state, pd.wchan, pd.wmesg = "R", "", ""
+    steps(k, pd, 200)
+    (episode,) = [hazard_view(r) for r in k.hazlog]
+    assert episode.lowest_margin == -1 and episode.outcome == "completed"
+    text = _why_kmalloc_obj(k, (episode,))
+    assert "had to wait: it was 1 page short with 32 of its 32 to go, and waited 1.00 s in vm_wait" in text

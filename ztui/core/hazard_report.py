@@ -70,7 +70,7 @@ def why(k: Kernel, view: VerdictView, hazards: tuple[HazardView, ...], count: in
 
 def _why_wedged(hazards: tuple[HazardView, ...]) -> str:
     """The allocation the pagers wait in (or, if they gave up, the latest that fell short)."""
-    short = [h for h in hazards if h.lowest_margin < 0]
+    short = [h for h in hazards if h.lowest_margin < 0 and h.outcome != "completed"]
     if not short:
         return ""
     waiting = [h for h in short if h.outcome.startswith("open")]
@@ -110,9 +110,18 @@ def _why_kmalloc_obj(k: Kernel, hazards: tuple[HazardView, ...]) -> str:
             f" ({ty.ncount if ty else 398} to a slab) fit in the {formed} slabs formed{blank}."
         )
     h = slab[0]
+    assembled = f"Why it survived: the pagers assembled {ty.slabs_allocated if ty else len(slab)} slabs with kmem_slab_alloc."
+    if h.lowest_margin < 0:
+        waited = (h.end_tick - h.tick) / k.hz
+        return (
+            f"{assembled} The closest ({h.thread}, from step {h.step}, {seconds(k, h.tick)}) had to wait: it was"
+            f" {-h.lowest_margin} page{'s' if h.lowest_margin != -1 else ''} short with {h.pages_needed_then} of its 32 to go, and waited {waited:.2f} s"
+            " in vm_wait until others freed memory (a process freeing or exiting, the other pager caching clean"
+            " pages): a wedge needs only that"
+            f" nobody does. {taken_text(h).capitalize()}."
+        )
     return (
-        f"Why it survived: the pagers assembled {ty.slabs_allocated if ty else len(slab)} slabs with"
-        f" kmem_slab_alloc. The closest ({h.thread}, from step {h.step}, {seconds(k, h.tick)}) had"
+        f"{assembled} The closest ({h.thread}, from step {h.step}, {seconds(k, h.tick)}) had"
         f" {h.lowest_margin} pages to spare when it still needed {h.pages_needed_then} of its 32 ({h.page_class}"
         f" pages are had while free+cache >= {h.floor_name}, {h.floor}): {h.pages_to_wedge} more taken by"
         f" others while it was assembled would have made it wait. {taken_text(h).capitalize()}."
