@@ -35,7 +35,7 @@ from ztui.scenario.errors import InvalidValue, ScenarioError
 from ztui.scenario.load import load_scenario
 from ztui.scenario.model import Scenario
 from ztui.scenario.units import parse_size
-from ztui.textsafe import visible
+from ztui.textsafe import as_text, visible
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_BAD_INPUT = 0, 1, 2
 EXIT_SIGINT, EXIT_SIGTERM = 128 + signal.SIGINT, 128 + signal.SIGTERM
@@ -123,6 +123,12 @@ def _discard_stdout() -> None:
 def console(stderr: bool = False) -> Console:
     """A Rich Console that never reads a str as markup or emoji codes (pass file text as Text anyway)."""
     return Console(stderr=stderr, markup=False, emoji=False, highlight=False)
+
+
+def print_titled(out: Console, title: str, table) -> None:
+    """A table under its title: a title with file text in it is a line of its own, never wrapped inside the table."""
+    out.print(as_text(title, "italic"), soft_wrap=True)
+    out.print(table)
 
 
 def echo_lines(lines: Iterable[str], err: bool = False) -> None:

@@ -92,7 +92,10 @@ def _hazards_json(snap: Snapshot) -> dict:
     verdict = snap.verdict
     if verdict is None:
         return {"count": 0, "closest": [], "low_water": None, "why": ""}
-    closest = [{**attrs.asdict(h), "pages_to_wedge": h.pages_to_wedge} for h in verdict.hazards[:HAZARDS_SHOWN_JSON]]
+    closest = [
+        {**attrs.asdict(h), "pages_to_wedge": h.pages_to_wedge, "stale_view": h.stale_view}
+        for h in verdict.hazards[:HAZARDS_SHOWN_JSON]
+    ]
     return {
         "count": verdict.hazard_count,
         "closest": closest,
@@ -172,7 +175,8 @@ def _hazards_lines(snap: Snapshot) -> Group:
         line.append(": ")
         line.append(visible(h.allocation))
         line.append(f", {h.lowest_margin:,} pages to spare", style="red" if h.lowest_margin < 0 else "")
-        line.append(f" over {h.floor_name} ({h.page_class}); ")
+        line.append(f" over {h.floor_name} ({h.page_class})")
+        line.append(f" on a stale copy, true free+cache {h.true_free_cache:,}; " if h.stale_view else "; ")
         line.append(h.outcome)
         lines.append(line)
     return Group(*lines)

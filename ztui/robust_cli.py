@@ -9,7 +9,7 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from ztui.cli_common import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNEXPECTED, GuardedCommand, console, load_or_exit
+from ztui.cli_common import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNEXPECTED, GuardedCommand, console, load_or_exit, print_titled
 from ztui.explore.executors import run_tasks
 from ztui.robust import FACTORS, RobustResult, robust
 from ztui.scenario.load import scenario_problems
@@ -61,7 +61,7 @@ def robust_command(scenario: str, factors: str, jobs: int, as_json: bool) -> Non
     if as_json:
         click.echo(json.dumps(to_json(loaded.name, result), indent=2))
     else:
-        console().print(table(loaded.name, result))
+        print_titled(console(), f"{loaded.name}: verdict {result.verdict}; each quantity moved alone", table(result))
     sys.exit(EXIT_OK if all(p.robust() for p in result.parameters) else EXIT_UNEXPECTED)
 
 
@@ -81,8 +81,8 @@ def to_json(name: str, result: RobustResult) -> dict:
     }
 
 
-def table(name: str, result: RobustResult) -> Table:
-    out = Table(title=as_text(f"{name}: verdict {result.verdict}; each quantity moved alone"), title_justify="left")
+def table(result: RobustResult) -> Table:
+    out = Table()
     out.add_column("parameter")
     out.add_column("value", justify="right")
     out.add_column("holds", justify="right")

@@ -32,7 +32,9 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from ztui.cli_common import EXIT_BAD_INPUT, EXIT_OK, GuardedCommand, SizeParam, console, echo_lines, load_or_exit
+from ztui.cli_common import (
+    EXIT_BAD_INPUT, EXIT_OK, GuardedCommand, SizeParam, console, echo_lines, load_or_exit, print_titled,
+)
 from ztui.explore.exhaustive import DEFAULT_MAX_MEMORY
 from ztui.explore.runs import BAD_VERDICTS, VERDICTS, shown_verdicts
 from ztui.report import VERDICT_STYLES as VERDICT_STYLE
@@ -285,9 +287,7 @@ def _explore_seeds(scenario: Scenario, seeds: range, jobs: int, trace_dir: Path,
             scenario, seeds, jobs, on_progress=lambda done, _, counts: advance(done, counts)
         )
     out = console()
-    table = Table(
-        title=as_text(f"{scenario.name}: verdicts by seed ({result.seconds:.1f} s, {jobs} job{'s' if jobs > 1 else ''})")
-    )
+    table = Table()
     table.add_column("seeds", justify="right")
     totals = result.counts()
     shown = shown_verdicts(totals)
@@ -296,7 +296,7 @@ def _explore_seeds(scenario: Scenario, seeds: range, jobs: int, trace_dir: Path,
     for first, last, counts in result.ranges(SEED_RANGES):
         table.add_row(f"{first}-{last}", *(str(counts[v]) for v in shown))
     table.add_row("all", *(str(totals[v]) for v in shown), style="bold")
-    out.print(table)
+    print_titled(out, f"{scenario.name}: verdicts by seed ({result.seconds:.1f} s, {jobs} job{'s' if jobs > 1 else ''})", table)
     trace_dir.mkdir(exist_ok=True)
     for verdict, seed in sorted(result.first_seeds().items(), key=lambda item: item[1]):
         trace = result.traces[verdict]
@@ -428,9 +428,9 @@ def sweep_command(
         click.echo(json.dumps({"keys": list(result.keys), "runs": result.rows()}, indent=2))
     else:
         out = console()
-        out.print(_sweep_table(loaded, result))
-        for heatmap in _heatmaps(result):
-            out.print(heatmap)
+        print_titled(out, f"{loaded.name}: sweep ({result.seconds:.1f} s)", _sweep_table(result, loaded.machine.hz))
+        for title, heatmap in _heatmaps(result):
+            print_titled(out, title, heatmap)
 
 
 def _grid_size(grid: list[tuple[str, tuple[str, ...]]]) -> int:
@@ -448,10 +448,8 @@ def _csv(rows: list[dict]) -> str:
     return buffer.getvalue()
 
 
-def _sweep_table(scenario: Scenario, result) -> Table:
-
-    hz = scenario.machine.hz
-    table = Table(title=as_text(f"{scenario.name}: sweep ({result.seconds:.1f} s)"))
+def _sweep_table(result, hz: int) -> Table:
+    table = Table()
     for key in result.keys:
         table.add_column(as_text(key))
     table.add_column("runs", justify="right")
@@ -471,7 +469,7 @@ def _sweep_table(scenario: Scenario, result) -> Table:
     return table
 
 
-def _heatmaps(result) -> list[Table]:
+def _heatmaps(result) -> list[tuple[str, Table]]:
     """Verdicts over the first two keys (rows x columns), one map per value of the other keys."""
     keys = result.keys
     row_key, col_key = keys[0], keys[1] if len(keys) > 1 else None
@@ -488,13 +486,13 @@ def _heatmaps(result) -> list[Table]:
     maps = []
     for rest, cells in groups.items():
         title = "verdicts" + (": " + ", ".join(f"{k}={v}" for k, v in rest) if rest else "")
-        table = Table(title=as_text(title), show_lines=True)
+        table = Table(show_lines=True)
         table.add_column(as_text(f"{row_key} \\ {col_key}" if col_key else row_key))
         for col in cols:
             table.add_column(as_text(col or "verdict"), justify="center")
         for row in rows:
             table.add_row(as_text(row), *(_cell(cells.get((row, col))) for col in cols))
-        maps.append(table)
+        maps.append((title, table))
     return maps
 
 

@@ -1,5 +1,7 @@
 """Hazard episodes, margins, the low-water mark and the report's paragraph (core/hazard.py, hazard_report.py)."""
 
+import attrs
+
 from ztui.core import hazard
 from ztui.core.hazard_report import hazard_view, open_episodes
 from ztui.core.kern_kmalloc import KMALLOC_SLAB_PAGES
@@ -114,3 +116,25 @@ def test_a_slab_that_had_to_wait_and_was_rescued_says_so():
     assert episode.lowest_margin == -1 and episode.outcome == "completed"
     text = _why_kmalloc_obj(k, (episode,))
     assert "had to wait: it was 1 page short with 32 of its 32 to go, and waited 1.00 s in vm_wait" in text
+
+
+def test_a_pager_short_only_on_its_cpus_stale_copy_is_told_apart():
+    """The margin reads the running CPU's copy (vm_page_alloc does); the episode also keeps the true count."""
+    from ztui.core.hazard_report import _why_kmalloc_obj
+
+    sim, k, pd = pagedaemon_in_kmalloc_obj(free=k_free_above_imin(KMALLOC_SLAB_PAGES - 1), ncpus=2)
+    k.gd_free = [k.free, k.free]
+    k.wired -= 100  # another CPU freed 100 pages; CPU 0's copy has not seen them
+    k.kernel_wired -= 100
+    k.free += 100
+    k.gd_free[1] += 100
+    k.gd_adj_free[1] += 100
+    steps(k, pd, 200)
+    assert pd.wmesg == "VMWait", "it waits, on CPU 0's copy"
+    (episode,) = open_episodes(k)
+    assert episode.lowest_margin == -1 and episode.true_free_cache == k_free_above_imin(KMALLOC_SLAB_PAGES - 1) + 100
+    assert episode.stale_view
+    waited = attrs.evolve(episode, outcome="completed", end_tick=episode.tick + k.hz)
+    assert "in vm_wait for memory that was there" in _why_kmalloc_obj(k, (waited,))
+    short = attrs.evolve(waited, true_free_cache=waited.true_free_cache - 100)
+    assert not short.stale_view and "memory that was there" not in _why_kmalloc_obj(k, (short,))

@@ -52,7 +52,7 @@ def sample(k: Kernel, t: Thread, f, need: int, req: int) -> None:
     _, floor = floor_of(k, t, req)
     margin = sum(cpu_counts(k)) - floor - need + 1  # the last page is had at free+cache == floor
     if margin < f.low_margin:
-        f.low_margin, f.low_need = margin, need
+        f.low_margin, f.low_need, f.low_true = margin, need, k.free + k.cache
 
 
 def open_margin(k: Kernel) -> int | None:
@@ -104,7 +104,7 @@ def end(k: Kernel, t: Thread, f, what: str, pages: int, req: int, outcome: str) 
     name, floor = floor_of(k, t, req)
     k.hazlog.append(
         (callpath(t, k), f.s0, f.t0, k.step, k.tick, what, pages, req | (VM_ALLOC_SYSTEM if t.systhread else 0),
-         name, floor, f.low_margin, f.low_need, tuple(sorted(f.below.items())), outcome, t.name)
+         name, floor, f.low_margin, f.low_need, f.low_true, tuple(sorted(f.below.items())), outcome, t.name)
     )
 
 
@@ -118,6 +118,7 @@ def zone_refill(k: Kernel, t: Thread, got: int, want: int) -> None:
     margin = free + got - 1  # free before the refill took its pages, over the floor of 1, for the one page needed
     k.hazlog.append(
         (callpath(t, k), k.step, k.tick, k.step, k.tick, "zalloc(SWAPMETA) refill (one page suffices)", 1,
-         VM_ALLOC_SYSTEM | VM_ALLOC_INTERRUPT | VM_ALLOC_NORMAL, "1 (VM_ALLOC_INTERRUPT: any free page)", 1, margin, 1, (),
+         VM_ALLOC_SYSTEM | VM_ALLOC_INTERRUPT | VM_ALLOC_NORMAL, "1 (VM_ALLOC_INTERRUPT: any free page)", 1, margin, 1,
+         k.free + k.cache + got, (),
          "completed" if got else "zfreemin stock" if margin >= 0 else "NULL", t.name)
     )

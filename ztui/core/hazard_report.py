@@ -14,8 +14,10 @@ KEEP = 50  # closest approaches a report keeps
 
 
 def hazard_view(record: tuple) -> HazardView:
-    (where, s0, t0, s1, t1, what, pages, req, floor_name, floor, margin, need, below, outcome, thread) = record
-    return HazardView(thread, where, s0, t0, s1, t1, what, pages, class_name(req), floor_name, floor, margin, need, below, outcome)
+    (where, s0, t0, s1, t1, what, pages, req, floor_name, floor, margin, need, true, below, outcome, thread) = record
+    return HazardView(
+        thread, where, s0, t0, s1, t1, what, pages, class_name(req), floor_name, floor, margin, need, true, below, outcome
+    )
 
 
 def keep_closest(kept: list[HazardView], new: list[HazardView]) -> list[HazardView]:
@@ -42,7 +44,7 @@ def open_episodes(k: Kernel) -> list[HazardView]:
                 HazardView(
                     t.name, callpath(t, k), f.s0, f.t0, k.step, k.tick, what, pages,
                     class_name(req | (0x02 if t.systhread else 0)), name, floor, f.low_margin, f.low_need,
-                    tuple(sorted(f.below.items())), f"open, {f.held} of {pages} pages held",
+                    f.low_true, tuple(sorted(f.below.items())), f"open, {f.held} of {pages} pages held",
                 )
             )
     return out
@@ -111,6 +113,16 @@ def _why_kmalloc_obj(k: Kernel, hazards: tuple[HazardView, ...]) -> str:
         )
     h = slab[0]
     assembled = f"Why it survived: the pagers assembled {ty.slabs_allocated if ty else len(slab)} slabs with kmem_slab_alloc."
+    if h.lowest_margin < 0 and h.stale_view:
+        waited = (h.end_tick - h.tick) / k.hz
+        return (
+            f"{assembled} The closest ({h.thread}, from step {h.step}, {seconds(k, h.tick)}) waited {waited:.2f} s"
+            f" in vm_wait for memory that was there: its CPU's copy of the counts put free+cache"
+            f" {-h.lowest_margin} pages short of what the slab needed, while the true count was"
+            f" {h.true_free_cache}. The copy lags the other CPUs' frees until hardclock, and vm_page_alloc fails"
+            " a NORMAL|SYSTEM request on the copy without rolling it up (vm_page.c:2587-2664)."
+            f" {taken_text(h).capitalize()}."
+        )
     if h.lowest_margin < 0:
         waited = (h.end_tick - h.tick) / k.hz
         return (

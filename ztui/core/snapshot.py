@@ -105,8 +105,14 @@ class HazardView:
     floor: int  # pages that had to remain: free+cache must stay at or above it
     lowest_margin: int  # free+cache - floor - pages still needed + 1, at its lowest; < 0: it had to wait
     pages_needed_then: int
+    true_free_cache: int  # free+cache as it was at the lowest margin (the margin reads the running CPU's copy)
     taken_below_severe: tuple[tuple[str, int], ...]  # (who, pages) others took below v_free_severe meanwhile
     outcome: str  # "completed", "gave up (...)", "open" (still running at the verdict), ...
+
+    @property
+    def stale_view(self) -> bool:
+        """Short only on the CPU's copy of the counts: the true free+cache would have been enough."""
+        return self.lowest_margin < 0 <= self.true_free_cache - self.floor - self.pages_needed_then + 1
 
     @property
     def pages_to_wedge(self) -> int:

@@ -117,11 +117,13 @@ class SlabAllocFrame(Frame):
     ktype: int = 0
     held: int = 0  # pages of the slab allocated so far
     count: int = 0  # the map-entry reservation left
-    # the hazard episode (hazard.py): start, lowest margin and the pages needed then, pages others took below severe
+    # the hazard episode (hazard.py): start, lowest margin and the pages needed then, the true free+cache
+    # then (the margin reads the CPU's copy), pages others took below severe
     t0: int = -1
     s0: int = 0
     low_margin: int = 1 << 30
     low_need: int = 0
+    low_true: int = 0
     below: dict = attrs.Factory(dict)
 
 
@@ -136,6 +138,7 @@ class KmemAlloc3Frame(Frame):
     s0: int = 0
     low_margin: int = 1 << 30
     low_need: int = 0
+    low_true: int = 0
     below: dict = attrs.Factory(dict)
 
 
