@@ -5,7 +5,7 @@ import json
 from click.testing import CliRunner
 
 from ztui.cli import main
-from ztui.robust import holding, numeric_fields, replace, robust, scaled, Variant
+from ztui.robust import Variant, chosen_fields, holding, numeric_fields, replace, robust, scaled
 from ztui.scenario.bundled import resolve_scenario
 from ztui.scenario.load import load_scenario
 from ztui.scenario.model import Size
@@ -53,3 +53,23 @@ def test_the_command_prints_json_and_exits_1_when_something_moves_the_verdict():
 def test_bad_factors_are_one_line_and_exit_2():
     result = CliRunner().invoke(main, ["robust", "teach-swapmeta-kmalloc-obj", "--factors", "1,x"])
     assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def test_only_moves_the_quantities_its_globs_match():
+    """Brackets and dots in keys are literal; `*` is the one wildcard."""
+    scenario = load_scenario(resolve_scenario("swapmeta-kmalloc-obj-storm"))
+    keys = [key for _, key, _ in chosen_fields(scenario, ("process[p1].*", "machine.swap"))]
+    assert keys == ["machine.swap", "process[p1].phases[0].pages", "process[p1].phases[1].pages"]
+    assert [key for _, key, _ in chosen_fields(scenario, ())] == [key for _, key, _ in numeric_fields(scenario)]
+
+
+def test_a_glob_that_matches_nothing_is_one_line_and_exit_2():
+    result = CliRunner().invoke(main, ["robust", "teach-swapmeta-kmalloc-obj", "--only", "process[nobody].*"])
+    assert result.exit_code == 2
+    assert result.output.strip() == "--only 'process[nobody].*': matches no quantity of teach-swapmeta-kmalloc-obj (--list shows them)"
+
+
+def test_list_prints_each_quantity_as_a_file_writes_it_and_runs_nothing():
+    result = CliRunner().invoke(main, ["robust", "teach-swapmeta-kmalloc-obj", "--list"])
+    assert result.exit_code == 0
+    assert "machine.physmem = 8m" in result.output.splitlines()

@@ -23,7 +23,8 @@ import errno
 import os
 import signal
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -123,6 +124,28 @@ def _discard_stdout() -> None:
 def console(stderr: bool = False) -> Console:
     """A Rich Console that never reads a str as markup or emoji codes (pass file text as Text anyway)."""
     return Console(stderr=stderr, markup=False, emoji=False, highlight=False)
+
+
+@contextmanager
+def progress_bar(description: str, total: int, counts: bool = False) -> Iterator:
+    """A Rich progress bar on stderr when it is a terminal; yields ``advance(done, counts=None)``."""
+    err = console(stderr=True)
+    if not err.is_terminal:
+        yield lambda done, verdicts=None: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = [TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    if counts:
+        columns.append(TextColumn("{task.fields[verdicts]}", markup=False))
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task(description, total=total, verdicts="")
+
+        def advance(done: int, verdicts: Mapping[str, int] | None = None) -> None:
+            text = "  ".join(f"{v} {n}" for v, n in sorted(verdicts.items())) if verdicts else ""
+            bar.update(task, completed=done, verdicts=text)
+
+        yield advance
 
 
 def print_titled(out: Console, title: str, table) -> None:

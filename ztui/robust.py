@@ -12,6 +12,7 @@ alone, as are hz and ncpus, which are not quantities a ±25 % makes sense of.
 
 from __future__ import annotations
 
+import re
 import typing
 from collections.abc import Callable, Iterator, Sequence
 
@@ -68,6 +69,17 @@ def numeric_fields(scenario: Scenario) -> Iterator[tuple[Path, str, object]]:
     for path, key, value in _walk(scenario, (), ""):
         if not any(path[: len(u)] == u for u in unused):
             yield path, key, value
+
+
+def key_pattern(glob: str) -> re.Pattern[str]:
+    """A --only glob: `*` matches any run of characters; brackets and dots are literal, as keys have them."""
+    return re.compile(".*".join(re.escape(part) for part in glob.split("*")))
+
+
+def chosen_fields(scenario: Scenario, only: Sequence[str] = ()) -> list[tuple[Path, str, object]]:
+    """numeric_fields() whose key matches one of the ``only`` globs (all of them without any)."""
+    patterns = [key_pattern(glob) for glob in only]
+    return [f for f in numeric_fields(scenario) if not patterns or any(p.fullmatch(f[1]) for p in patterns)]
 
 
 def _walk(node, path: Path, key: str) -> Iterator[tuple[Path, str, object]]:
@@ -134,11 +146,12 @@ def robust(
     factors: Sequence[float] = FACTORS,
     runner: Callable[[list[Scenario]], list[str]] | None = None,
     problems: Callable[[Scenario], list[str]] | None = None,
+    only: Sequence[str] = (),
 ) -> RobustResult:
-    """Move each quantity by each factor; ``runner`` runs a batch of scenarios to their verdicts."""
+    """Move each quantity (those ``only`` names, or all) by each factor; ``runner`` runs a batch to its verdicts."""
     runner = runner or (lambda batch: [run_verdict(s) for s in batch])
     problems = problems or (lambda s: [])
-    fields = list(numeric_fields(scenario))
+    fields = chosen_fields(scenario, only)
     variants, slots = [scenario], []
     for path, key, value in fields:
         for factor in factors:

@@ -9,9 +9,11 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from ztui.cli_common import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNEXPECTED, GuardedCommand, console, load_or_exit, print_titled
+from ztui.cli_common import (
+    EXIT_BAD_INPUT, EXIT_OK, EXIT_UNEXPECTED, GuardedCommand, console, echo_lines, load_or_exit, print_titled, progress_bar,
+)
 from ztui.explore.executors import run_tasks
-from ztui.robust import FACTORS, RobustResult, robust
+from ztui.robust import FACTORS, RobustResult, key_pattern, numeric_fields, robust, written
 from ztui.scenario.load import scenario_problems
 from ztui.textsafe import as_text
 
@@ -34,17 +36,29 @@ def parse_factors(text: str) -> tuple[float, ...]:
     show_default=True,
     help="Scale each quantity by these factors, one at a time.",
 )
+@click.option(
+    "--only",
+    multiple=True,
+    metavar="GLOB",
+    help="Move only the quantities whose key matches (`*` is the only wildcard); repeat for more.",
+)
+@click.option("--list", "list_keys", is_flag=True, help="List the quantities and their values, and run nothing.")
 @click.option("--jobs", "-j", default=2, show_default=True, type=click.IntRange(1, 64), help="Worker processes.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the table.")
-def robust_command(scenario: str, factors: str, jobs: int, as_json: bool) -> None:
+def robust_command(scenario: str, factors: str, only: tuple[str, ...], list_keys: bool, jobs: int, as_json: bool) -> None:
     """Move every size, rate and latency of SCENARIO by ±25 % (one at a time) and report,
     per parameter, the range over which the verdict stays the scenario's.
+
+    Each variant runs to its verdict: a scenario with many phases has many
+    quantities (--list shows them), and --only picks some.
 
     Exit 0 when the verdict holds over every range, 1 when some change moves it.
 
     \b
     Examples:
-      ztui robust seed-2g-chrome-buildkernel
+      ztui robust swapmeta-kmalloc-obj-storm
+      ztui robust seed-2g-chrome-buildkernel --list
+      ztui robust seed-2g-chrome-buildkernel --only 'machine.*' --only 'process[chrome-0].*' --factors 0.75,1.25
       ztui robust my-test.toml --factors 0.5,0.9,1.1,2 --jobs 4
     """
     try:
@@ -53,11 +67,27 @@ def robust_command(scenario: str, factors: str, jobs: int, as_json: bool) -> Non
         click.echo(f"--factors: {exc.message}", err=True)
         sys.exit(EXIT_BAD_INPUT)
     _, loaded = load_or_exit(scenario)
+    if list_keys:
+        echo_lines(f"{key} = {written(value)}" for _, key, value in numeric_fields(loaded))
+        sys.exit(EXIT_OK)
+    keys = [key for _, key, _ in numeric_fields(loaded)]
+    unmatched = [glob for glob in only if not any(key_pattern(glob).fullmatch(key) for key in keys)]
+    if unmatched:
+        echo_lines([f"--only {glob!r}: matches no quantity of {loaded.name} (--list shows them)" for glob in unmatched], err=True)
+        sys.exit(EXIT_BAD_INPUT)
 
     def runner(batch):
-        return [runs[0].verdict for runs in run_tasks([(s, [None]) for s in batch], jobs=jobs)]
+        with progress_bar(f"{loaded.name}: robust", len(batch)) as advance:
+            done = 0
 
-    result = robust(loaded, chosen, runner, scenario_problems)
+            def counted(_index, _runs):
+                nonlocal done
+                done += 1
+                advance(done)
+
+            return [r[0].verdict for r in run_tasks([(s, [None]) for s in batch], jobs=jobs, on_task=counted)]
+
+    result = robust(loaded, chosen, runner, scenario_problems, only)
     if as_json:
         click.echo(json.dumps(to_json(loaded.name, result), indent=2))
     else:

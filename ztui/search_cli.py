@@ -17,23 +17,14 @@ import os
 import re
 import sys
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.table import Table
 from rich.text import Text
 
 from ztui.cli_common import (
-    EXIT_BAD_INPUT, EXIT_OK, GuardedCommand, SizeParam, console, echo_lines, load_or_exit, print_titled,
+    EXIT_BAD_INPUT, EXIT_OK, GuardedCommand, SizeParam, console, echo_lines, load_or_exit, print_titled, progress_bar,
 )
 from ztui.explore.exhaustive import DEFAULT_MAX_MEMORY
 from ztui.explore.runs import BAD_VERDICTS, VERDICTS, shown_verdicts
@@ -76,7 +67,7 @@ def replay_command(file: Path) -> None:
     """
     trace = _read_trace_or_exit(file)
     total = trace.decision_count
-    with _progress_bar(f"replaying {visible(file.name)}", total) as advance:
+    with progress_bar(f"replaying {visible(file.name)}", total) as advance:
         result = replay(trace, progress=lambda done, _: advance(done))
     where = f"{result.decisions:,} decisions, step {result.step:,}, {result.tick / trace.scenario.machine.hz:.2f} s simulated"
     if result.ok:
@@ -282,7 +273,7 @@ def _write_trace_or_exit(trace, path: Path, force: bool) -> None:
 def _explore_seeds(scenario: Scenario, seeds: range, jobs: int, trace_dir: Path, force: bool) -> None:
     from ztui.explore.seeds import SEED_RANGES, explore_seeds
 
-    with _progress_bar(f"{visible(scenario.name)}: {len(seeds):,} seeds", len(seeds), counts=True) as advance:
+    with progress_bar(f"{visible(scenario.name)}: {len(seeds):,} seeds", len(seeds), counts=True) as advance:
         result = explore_seeds(
             scenario, seeds, jobs, on_progress=lambda done, _, counts: advance(done, counts)
         )
@@ -411,7 +402,7 @@ def sweep_command(
     try:
         grid = [parse_param(text) for text in params]
         pool = make_executor(executor, address)
-        with _progress_bar(f"{loaded.name}: sweep", _grid_size(grid) * seeds, counts=True) as advance:
+        with progress_bar(f"{loaded.name}: sweep", _grid_size(grid) * seeds, counts=True) as advance:
             result = sweep(
                 loaded,
                 grid,
@@ -528,23 +519,3 @@ def _with_param(scenario: Scenario, key: str, value: str, option: str) -> Scenar
 def _bad_input(message: str) -> None:
     echo_lines([f"ztui: {message}"], err=True)
     sys.exit(EXIT_BAD_INPUT)
-
-
-@contextmanager
-def _progress_bar(description: str, total: int, counts: bool = False) -> Iterator:
-    """A Rich progress bar on stderr when it is a terminal; yields ``advance(done, counts=None)``."""
-    err = console(stderr=True)
-    if not err.is_terminal:
-        yield lambda done, verdicts=None: None
-        return
-    columns = [TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-    if counts:
-        columns.append(TextColumn("{task.fields[verdicts]}", markup=False))
-    with Progress(*columns, console=err, transient=True) as bar:
-        task = bar.add_task(description, total=total, verdicts="")
-
-        def advance(done: int, verdicts: Counter | None = None) -> None:
-            text = "  ".join(f"{v} {n}" for v, n in sorted(verdicts.items())) if verdicts else ""
-            bar.update(task, completed=done, verdicts=text)
-
-        yield advance
