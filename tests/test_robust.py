@@ -5,7 +5,8 @@ import json
 from click.testing import CliRunner
 
 from ztui.cli import main
-from ztui.robust import Variant, chosen_fields, holding, numeric_fields, replace, robust, scaled
+from ztui.robust import Variant, chosen_fields, holding, numeric_fields, replace, robust, scaled, written
+from ztui.scenario.model import PageAmount, Size
 from ztui.scenario.bundled import resolve_scenario
 from ztui.scenario.load import load_scenario
 from ztui.scenario.model import Size
@@ -73,3 +74,10 @@ def test_list_prints_each_quantity_as_a_file_writes_it_and_runs_nothing():
     result = CliRunner().invoke(main, ["robust", "teach-swapmeta-kmalloc-obj", "--list"])
     assert result.exit_code == 0
     assert "machine.physmem = 8m" in result.output.splitlines()
+
+
+def test_an_object_size_scales_in_bytes_and_a_memory_size_in_whole_pages():
+    """Rounding the seed's 160-byte namecache entry to whole pages made a 4 KiB object and a false livelock."""
+    assert scaled(Size(160), 0.75) == 120 and written(Size(120)) == "120 bytes"
+    assert scaled(Size(6 * 4096), 1.1) == 7 * 4096 and written(Size(7 * 4096)) == "7 pages"
+    assert scaled(PageAmount(64 << 20), 1.25) == 80 << 20 and written(PageAmount(80 << 20)) == "80m"

@@ -106,8 +106,9 @@ def _movable(kind, value, name: str) -> bool:
 
 
 def scaled(value: int, factor: float) -> int:
-    """The value times ``factor``: whole pages for sizes, at least 1."""
-    if isinstance(value, Size):
+    """The value times ``factor``, at least 1: whole pages for a size in pages, bytes for one that is not
+    (an object's size: 160 bytes of namecache entry must not become a page)."""
+    if isinstance(value, Size) and value % PAGE == 0:
         pages = max(1, round(value * factor / PAGE))
         return type(value)(pages * PAGE)
     return type(value)(max(1, round(value * factor)))
@@ -127,6 +128,8 @@ def replace(node, path: Path, value):
 def written(value) -> str:
     """A value as a scenario file writes it."""
     if isinstance(value, PageAmount | Size):
+        if value % PAGE:
+            return f"{int(value)} bytes"
         return f"{value // PAGE} pages" if value % (1 << 20) else f"{value >> 20}m"
     if isinstance(value, Duration):
         return f"{value / 1e6:g}s"

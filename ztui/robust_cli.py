@@ -113,7 +113,7 @@ def to_json(name: str, result: RobustResult) -> dict:
 
 def table(result: RobustResult) -> Table:
     out = Table()
-    out.add_column("parameter")
+    out.add_column("parameter", overflow="fold")
     out.add_column("value", justify="right")
     out.add_column("holds", justify="right")
     out.add_column("where it changes")
