@@ -138,3 +138,19 @@ def test_a_pager_short_only_on_its_cpus_stale_copy_is_told_apart():
     assert "in vm_wait for memory that was there" in _why_kmalloc_obj(k, (waited,))
     short = attrs.evolve(waited, true_free_cache=waited.true_free_cache - 100)
     assert not short.stale_view and "memory that was there" not in _why_kmalloc_obj(k, (short,))
+
+
+def test_a_slab_begun_at_the_low_water_mark_meets_its_own_class_floor():
+    """Without a mitigation a pager's slab pages are NORMAL|SYSTEM (floor v_interrupt_free_min + 1); with
+    pass-reserve-flags M_INTWAIT reaches kmem_slab_alloc and they are INTERRUPT (floor 1)."""
+    from ztui.core.hazard_report import low_water_text
+    from ztui.core.snapshot import LowWaterView
+
+    plain = Simulator.from_scenario(small_scenario()).k
+    flags = Simulator.from_scenario(small_scenario(mitigations=("pass-reserve-flags",))).k
+    imin = plain.th.v_interrupt_free_min
+    low = LowWaterView(pages=imin + 10, step=1, tick=0, during=None)
+    assert "would have got 10 of its 32 pages (a pager's NORMAL|SYSTEM pages are had while free+cache >= " \
+        f"v_interrupt_free_min + 1, {imin + 1})" in low_water_text(plain, low)
+    assert f"would have got {imin + 10} of its 32 pages (a pager's NORMAL|SYSTEM|INTERRUPT pages are had while" \
+        " free+cache >= 1 (VM_ALLOC_INTERRUPT: any free page))" in low_water_text(flags, low)

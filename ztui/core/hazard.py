@@ -33,8 +33,11 @@ EPISODES = (SlabAllocFrame, KmemAlloc3Frame)
 def floor_of(k: Kernel, t: Thread, req: int) -> tuple[str, int]:
     """The lowest free+cache a page of class ``req`` can be had at, as (name, pages):
     the pages that must remain (vm_page_alloc's test, vm_page.c:2587-2664)."""
-    if t.systhread:
-        req |= VM_ALLOC_SYSTEM
+    return class_floor(k, req | (VM_ALLOC_SYSTEM if t.systhread else 0))
+
+
+def class_floor(k: Kernel, req: int) -> tuple[str, int]:
+    """floor_of() for a page class as vm_page_alloc sees it (SYSTEM already added for a TDF_SYSTHREAD)."""
     th = k.th
     if req & VM_ALLOC_INTERRUPT:
         return "1 (VM_ALLOC_INTERRUPT: any free page)", 1

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from .callpath import callpath
-from .hazard import EPISODES, PAGERS, floor_of
+from .hazard import EPISODES, PAGERS, class_floor, floor_of
 from .kern_kmalloc import KMALLOC_SLAB_PAGES
 from .kern_slaballoc import slab_page_class
 from .snapshot import HazardView, LowWaterView, VerdictView
 from .state import Kernel, KmemAlloc3Frame, SlabAllocFrame
-from .vm_page import VM_ALLOC_NORMAL, class_name
+from .vm_page import VM_ALLOC_INTERRUPT, VM_ALLOC_NORMAL, VM_ALLOC_SYSTEM, class_name
 
 KEEP = 50  # closest approaches a report keeps
 
@@ -43,7 +43,7 @@ def open_episodes(k: Kernel) -> list[HazardView]:
             out.append(
                 HazardView(
                     t.name, callpath(t, k), f.s0, f.t0, k.step, k.tick, what, pages,
-                    class_name(req | (0x02 if t.systhread else 0)), name, floor, f.low_margin, f.low_need,
+                    class_name(req | (VM_ALLOC_SYSTEM if t.systhread else 0)), name, floor, f.low_margin, f.low_need,
                     f.low_true, tuple(sorted(f.below.items())), f"open, {f.held} of {pages} pages held",
                 )
             )
@@ -140,6 +140,13 @@ def _why_kmalloc_obj(k: Kernel, hazards: tuple[HazardView, ...]) -> str:
     )
 
 
+def pager_slab_class(k: Kernel) -> int:
+    """The class of a pager's SWAPMETA slab pages: kmem_slab_alloc(M_WAITOK) gives NORMAL, the pagers'
+    TDF_SYSTHREAD adds SYSTEM, and pass-reserve-flags passes M_INTWAIT's INTERRUPT on (kern_slaballoc.c:1741-1746)."""
+    req = VM_ALLOC_NORMAL | VM_ALLOC_SYSTEM
+    return req | VM_ALLOC_INTERRUPT if "pass-reserve-flags" in k.mitigations else req
+
+
 def low_water_text(k: Kernel, low: LowWaterView | None) -> str:
     """Where free+cache bottomed out, how it got below v_free_severe, and what a slab begun then would have met."""
     th = k.th
@@ -159,12 +166,15 @@ def low_water_text(k: Kernel, low: LowWaterView | None) -> str:
             text += ", below v_free_severe: SYSTEM-class takers (buffer-cache reads, kmalloc M_NOWAIT) went on"
     if k.swapmeta_kind == "zalloc":
         return text + "; a zalloc refill needs only one free page."
-    gettable = max(0, low.pages - th.v_interrupt_free_min)
+    req = pager_slab_class(k)
+    floor_name, floor = class_floor(k, req)
+    gettable = max(0, low.pages - floor + 1)
     text += "; no pager was assembling a slab at that moment"
     if gettable < KMALLOC_SLAB_PAGES:
         return text + (
             f". A SWAPMETA slab begun then, with gd_kmslab empty, would have got {gettable} of its 32 pages"
-            f" (a pager's pages are had while free+cache > v_interrupt_free_min, {th.v_interrupt_free_min})"
+            f" (a pager's {class_name(req)} pages are had while free+cache >= {floor_name}"
+            f"{'' if floor_name.startswith(str(floor)) else f', {floor}'})"
             " and waited in vm_wait for the rest, the pager stopped until a process freed memory: in"
             " swapmeta-kmalloc-obj-storm none does, and both pagers livelock."
         )
