@@ -85,3 +85,16 @@ def test_the_state_holds_runs_not_pages():
 
 def test_no_page_count_reaches_the_no_bound_sentinel():
     assert PHYSMEM_MAX // PAGE_SIZE < PAGES_UNBOUNDED
+
+
+def test_scaling_multiplies_every_amount_of_memory_and_the_run_limits_and_nothing_else():
+    base = load_scenario(resolve_scenario(SCALE_SCENARIO))
+    big = scaled(base, 64 * GiB)  # 32 times the bundled 2 GiB
+    assert (big.machine.physmem, big.machine.swap) == (64 * GiB, 32 * base.machine.swap)
+    for small_process, big_process in zip(base.process, big.process, strict=True):
+        for small, large in zip(small_process.phases, big_process.phases, strict=True):
+            assert large.pages == (None if small.pages is None else 32 * small.pages)
+            assert (large.op, large.rate, large.time) == (small.op, small.rate, small.time)
+    assert (big.run.max_steps, big.run.max_time) == (32 * base.run.max_steps, 32 * base.run.max_time)
+    assert big.run.livelock_window == base.run.livelock_window  # simulated seconds without progress
+    assert (big.interrupt, big.allocators, big.io, big.vm) == (base.interrupt, base.allocators, base.io, base.vm)

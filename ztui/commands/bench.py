@@ -15,9 +15,13 @@ from ztui.cli_common import GuardedCommand, console
 @click.option("--seconds", default=5.0, show_default=True, type=click.FloatRange(1, 120), help="Length of the TUI run.")
 @click.option("--search", "with_search", is_flag=True, help="Also measure exhaustive search, seed exploration and time travel.")
 @click.option("--memory", "with_memory", is_flag=True, help="Also measure resident memory of long runs (minutes per run).")
+@click.option(
+    "--scale", "with_scale", is_flag=True,
+    help="Also run the churn workload at 2, 8, 32 and 64 GiB (and 256 GiB if it ends within a minute).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 def bench(
-    runs: int, with_tui: bool, seconds: float, with_search: bool, with_memory: bool, as_json: bool
+    runs: int, with_tui: bool, seconds: float, with_search: bool, with_memory: bool, with_scale: bool, as_json: bool
 ) -> None:
     """Measure simulator throughput (and, with --tui, the TUI's).
 
@@ -33,7 +37,11 @@ def bench(
     With --memory, each in a fresh process: the RSS of a Timeline after
     40 million steps of a churning machine beside a bare Simulator's, and
     the RSS of an exhaustive search (every interleaving) when it stops at
-    its default memory budget; about five minutes per run.
+    its default memory budget; about five minutes per run.  With --scale,
+    each in a fresh process: the CPU seconds of the churn scenario scaled
+    to 2, 8, 32 and 64 GiB (memory, swap and every phase's pages alike) and
+    each one's ratio to 2 GiB, and 256 GiB when one run of it ends within a
+    minute; a few minutes per run.
 
     \b
     Examples:
@@ -42,6 +50,7 @@ def bench(
       ztui bench --tui --seconds 10
       ztui bench --search
       ztui bench --memory --runs 1
+      ztui bench --scale --runs 1
     """
     from ztui.bench import bench_core, print_bench
 
@@ -66,6 +75,10 @@ def bench(
         from ztui.memory_bench import bench_memory
 
         figures["memory"] = bench_memory(runs)
+    if with_scale:
+        from ztui.bench_scale import bench_scale
+
+        figures["scale"] = bench_scale(runs)
     if as_json:
         click.echo(json.dumps(figures, indent=2))
     else:
