@@ -328,7 +328,7 @@ def test_run_progress_measures_the_workload(tmp_path, monkeypatch):
     """The bar stands at the share of the workload done; a livelock leaves it short of the end."""
     from rich.console import Console
 
-    from ztui import cli
+    from ztui.commands import run as cli
     from ztui.core.simulator import Simulator
     from ztui.core.views import workload_view
     from ztui.scenario.load import load_scenario

@@ -15,6 +15,9 @@ handles its own terminal and signals):
 
 Text from files reaches the terminal only through echo_lines() or a
 Console from console(): escaped (ztui.textsafe), never read as markup.
+
+Rich and the scenario loader (cattrs) are imported only when a command
+uses them, so that `ztui --help` and `ztui vmstats` start fast.
 """
 
 from __future__ import annotations
@@ -26,17 +29,18 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
 
-from ztui.input_files import capped_problems
-from ztui.scenario.bundled import resolve_scenario
-from ztui.scenario.errors import InvalidValue, ScenarioError
-from ztui.scenario.load import load_scenario
-from ztui.scenario.model import Scenario
+from ztui.scenario.errors import InvalidValue
 from ztui.scenario.units import parse_size
 from ztui.textsafe import as_text, visible
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ztui.scenario.model import Scenario
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_BAD_INPUT = 0, 1, 2
 EXIT_SIGINT, EXIT_SIGTERM = 128 + signal.SIGINT, 128 + signal.SIGTERM
@@ -98,9 +102,10 @@ def _quiet_signals() -> None:
 def _show_cursor() -> None:
     """A progress bar hides the cursor; a signal in the middle of starting one can skip its cleanup."""
     for stderr in (True, False):
-        terminal = console(stderr=stderr)
-        if terminal.is_terminal:
-            terminal.show_cursor(True)
+        if _may_be_terminal(sys.stderr if stderr else sys.stdout):
+            terminal = console(stderr=stderr)
+            if terminal.is_terminal:
+                terminal.show_cursor(True)
 
 
 def _stdout_broken() -> bool:
@@ -123,14 +128,30 @@ def _discard_stdout() -> None:
 
 def console(stderr: bool = False) -> Console:
     """A Rich Console that never reads a str as markup or emoji codes (pass file text as Text anyway)."""
+    from rich.console import Console
+
     return Console(stderr=stderr, markup=False, emoji=False, highlight=False)
+
+
+def stderr_is_terminal() -> bool:
+    """Whether a progress bar would draw on stderr, as Rich decides; Rich is loaded only if it might."""
+    return _may_be_terminal(sys.stderr) and console(stderr=True).is_terminal
+
+
+def _may_be_terminal(stream) -> bool:
+    """False only when Rich would surely say the stream is no terminal: not a tty, and no variable forcing one."""
+    if os.environ.get("TTY_COMPATIBLE") == "1" or os.environ.get("FORCE_COLOR"):
+        return True
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # no stream, or a closed one
+        return False
 
 
 @contextmanager
 def progress_bar(description: str, total: int, counts: bool = False) -> Iterator:
     """A Rich progress bar on stderr when it is a terminal; yields ``advance(done, counts=None)``."""
-    err = console(stderr=True)
-    if not err.is_terminal:
+    if not stderr_is_terminal():
         yield lambda done, verdicts=None: None
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -138,7 +159,7 @@ def progress_bar(description: str, total: int, counts: bool = False) -> Iterator
     columns = [TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     if counts:
         columns.append(TextColumn("{task.fields[verdicts]}", markup=False))
-    with Progress(*columns, console=err, transient=True) as bar:
+    with Progress(*columns, console=console(stderr=True), transient=True) as bar:
         task = bar.add_task(description, total=total, verdicts="")
 
         def advance(done: int, verdicts: Mapping[str, int] | None = None) -> None:
@@ -162,6 +183,11 @@ def echo_lines(lines: Iterable[str], err: bool = False) -> None:
 
 def load_or_exit(arg: str) -> tuple[Path, Scenario]:
     """The scenario a path or bundled name refers to; on a problem, say so and exit 2."""
+    from ztui.input_files import capped_problems
+    from ztui.scenario.bundled import resolve_scenario
+    from ztui.scenario.errors import ScenarioError
+    from ztui.scenario.load import load_scenario
+
     try:
         path = resolve_scenario(arg)
         return path, load_scenario(path)

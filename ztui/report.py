@@ -1,6 +1,6 @@
-"""The end-of-run report of `ztui run`: Rich tables for people, JSON for CI.
+"""The end-of-run report of `ztui run`: Rich tables for people (the JSON for CI is ztui.report_json).
 
-Both are built from a Snapshot only, so they say exactly what the TUI
+It is built from a Snapshot only, so it says exactly what the TUI
 would show at the same step.  Every string in a snapshot may come from a
 scenario file (a process's name is in thread names, events and the
 explanation), so the tables hold only Text made by ztui.textsafe.
@@ -8,14 +8,14 @@ explanation), so the tables hold only Text made by ztui.textsafe.
 
 from __future__ import annotations
 
-import attrs
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ztui.core.snapshot import AllocatorView, Snapshot
+from ztui.core.snapshot import Snapshot
 from ztui.core.vmstats import PAGE_SIZE, THRESHOLD_NAMES
+from ztui.report_json import expectation_met
 from ztui.scenario.model import Scenario
 from ztui.scenario.units import format_size
 from ztui.textsafe import as_text, visible
@@ -30,87 +30,6 @@ VERDICT_STYLES = {
 # Not in THRESHOLD_NAMES but configuration all the same (sysctl-tunable or fixed at boot).
 CONFIG_NAMES = ("v_page_count", "vm_max_launder", "v_dma_pages")
 HAZARDS_SHOWN = 5  # closest approaches in the human report
-HAZARDS_SHOWN_JSON = 20
-
-
-def expectation_met(snap: Snapshot, scenario: Scenario) -> bool:
-    """Whether the run ended as [expect] says: its verdict, and each expected event at least once."""
-    expected = scenario.expect.verdict
-    verdict_ok = expected is None or (snap.verdict is not None and snap.verdict.kind == expected.value)
-    return verdict_ok and all(snap.counters.get(event, 0) > 0 for event in scenario.expect.events)
-
-
-def report_json(snap: Snapshot, scenario: Scenario) -> dict:
-    """The one JSON object `ztui run --json` prints."""
-    verdict = snap.verdict
-    return {
-        "scenario": snap.scenario,
-        "seed": snap.seed,
-        "verdict": verdict.kind if verdict else None,
-        "headline": verdict.headline if verdict else "",
-        "expect": {
-            "verdict": scenario.expect.verdict.value if scenario.expect.verdict else None,
-            "events": list(scenario.expect.events),
-            "met": expectation_met(snap, scenario),
-        },
-        "step": snap.step,
-        "tick": snap.tick,
-        "sim_time_s": snap.sim_time_s,
-        "explanation": list(verdict.explanation) if verdict else [],
-        "vmstats": dict(snap.vmstats),
-        "queues": dict(snap.queues),
-        "pagedaemon": dict(snap.pagedaemon),
-        "swap": dict(snap.swap),
-        "allocators": {
-            "SWAPMETA": _allocator_json(snap.swapmeta),
-            "MAP ENTRY": {
-                **_allocator_json(snap.mapentry.zone),
-                "cpus": [attrs.asdict(cpu) for cpu in snap.mapentry.cpus],
-                "recursion_depth": snap.mapentry.recursion_depth,
-            },
-        },
-        "threads": [
-            {
-                "name": thread.name,
-                "state": thread.state,
-                "wchan": thread.wchan,
-                "wmesg": thread.wmesg,
-                "function": thread.function,
-                "progress": thread.progress,
-                "blocked_reason": thread.blocked_reason,
-            }
-            for thread in snap.threads
-        ],
-        "hazards": _hazards_json(snap),
-        "events": [attrs.asdict(event) for event in snap.events],
-        "event_counts": snap.counters,
-    }
-
-
-def _hazards_json(snap: Snapshot) -> dict:
-    """The pagers' allocations only their own work could feed: how many, the closest, the low water, why."""
-    verdict = snap.verdict
-    if verdict is None:
-        return {"count": 0, "closest": [], "low_water": None, "why": ""}
-    closest = [
-        {**attrs.asdict(h), "pages_to_wedge": h.pages_to_wedge, "stale_view": h.stale_view}
-        for h in verdict.hazards[:HAZARDS_SHOWN_JSON]
-    ]
-    return {
-        "count": verdict.hazard_count,
-        "closest": closest,
-        "low_water": attrs.asdict(verdict.low_water) if verdict.low_water else None,
-        "why": verdict.why,
-    }
-
-
-def _allocator_json(view: AllocatorView) -> dict:
-    return {
-        "kind": view.kind,
-        "geometry": dict(view.geometry),
-        "state": dict(view.state),
-        "in_use": view.in_use,
-    }
 
 
 def print_report(snap: Snapshot, scenario: Scenario, console: Console) -> None:

@@ -1,8 +1,8 @@
 """`ztui replay`, `ztui explore` and `ztui sweep`: traces and the search for deadlocks.
 
-register(group) adds the three commands to a click group (ztui.cli wires
-it into `ztui`).  Bad input exits 2 with one line per problem, never a
-traceback; a progress bar or line goes to stderr when it is a terminal.
+ztui.cli imports this module only to run one of them.  Bad input exits 2
+with one line per problem, never a traceback; a progress bar or line goes
+to stderr when it is a terminal.
 Every output path is checked before the search starts (ztui.output_files):
 an existing trace is replaced only with --force, and a trace's file name
 comes from the scenario's name only through safe_file_name().
@@ -36,12 +36,6 @@ from ztui.textsafe import as_text, visible
 from ztui.trace import TraceError, read_trace, replay, write_trace
 
 EXIT_FOUND = 1  # a deadlock, livelock or recursion was found
-
-
-def register(group: click.Group) -> None:
-    """Add `replay`, `explore` and `sweep` to ``group``."""
-    for command in (replay_command, explore_command, sweep_command):
-        group.add_command(command)
 
 
 # --- replay ------------------------------------------------------------------

@@ -19,8 +19,10 @@ ztui.tui.safe builds its Rich and Textual forms on it.
 from __future__ import annotations
 
 import unicodedata
+from typing import TYPE_CHECKING
 
-from rich.text import Text
+if TYPE_CHECKING:
+    from rich.text import Text
 
 # Unicode categories that draw nothing or steer the terminal: controls, formats (bidi), surrogates,
 # private use, unassigned, line and paragraph separators.
@@ -40,6 +42,8 @@ def visible(text: str, *, keep_newlines: bool = False) -> str:
 
 def as_text(text: str, style: str = "", *, keep_newlines: bool = False) -> Text:
     """A Rich Text of visible(text): safe anywhere Rich or Textual takes a renderable."""
+    from rich.text import Text  # here, so that plain-text output never loads Rich
+
     return Text(visible(text, keep_newlines=keep_newlines), style=style)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ztui.core.simulator import Simulator
-from ztui.report import expectation_met
+from ztui.report_json import expectation_met
 from ztui.scenario.load import load_scenario
 
 SCENARIOS = sorted((Path(__file__).parents[2] / "ztui" / "scenarios").glob("*.toml"))

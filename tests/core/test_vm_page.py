@@ -1,8 +1,13 @@
 """vm_page_alloc's classes, the vm_paging_*() predicates, the wakeups and vm_wait (sys/vm/vm_page.c, vm_page2.h at 577b958f5e)."""
 
+import attrs
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from ztui.core import vm_page as V
+from ztui.core.copying import clone_kernel, encode
+from ztui.core.state import SlabAllocFrame
 from ztui.core.vm_page import (
     CHAN_FREE_COUNT,
     CHAN_PAGEOUT_PAGES_NEEDED,
@@ -11,6 +16,7 @@ from ztui.core.vm_page import (
     VM_ALLOC_QUICK,
     VM_ALLOC_SYSTEM,
     vm_page_alloc,
+    vm_page_alloc_n,
     vm_page_free_toq,
     vm_wait,
 )
@@ -129,3 +135,60 @@ def test_vm_wait_returns_at_once_above_the_trip_point():
     assert not vm_wait(k, k.threads[0], 0)
     k.cache = 3389 - 1349 - 1  # nice+1 trip point is 3389 at 2 GiB
     assert vm_wait(k, k.threads[-1], 0)
+
+
+# --- vm_page_alloc_n: n allocations at once where each would only take a page -----------------
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    ncpus=st.sampled_from([1, 2, 4]),
+    free=st.integers(0, 14_000),  # across every 2 GiB threshold up to v_paging_target2 (13425)
+    lag=st.integers(-1500, 1500),  # the running CPU's copy of free, off the true count
+    cache=st.integers(0, 400),
+    adj=st.integers(-1100, 0),  # its delta, either side of -PCPU_SYNC (1024) less a zone's 32 pages
+    n=st.integers(1, 40),
+    who=st.sampled_from(["none", "pagedaemon", "process"]),
+    req=st.sampled_from([VM_ALLOC_SYSTEM, VM_ALLOC_SYSTEM | VM_ALLOC_NORMAL | VM_ALLOC_INTERRUPT, VM_ALLOC_NORMAL]),
+    high_severe=st.booleans(),
+)
+# The copy says plenty while the true count runs out: vm_page_alloc rolls the counts up.
+@example(ncpus=2, free=10, lag=1400, cache=0, adj=0, n=30, who="pagedaemon", req=VM_ALLOC_SYSTEM, high_severe=False)
+# The 25th page takes the delta below -PCPU_SYNC with paging near: it is pushed to the global.
+@example(ncpus=2, free=9000, lag=0, cache=0, adj=-1000, n=32, who="none", req=VM_ALLOC_SYSTEM, high_severe=False)
+# v_free_severe raised above v_free_reserved: the pagedaemon's last pages count in the emergency pager's episode.
+@example(ncpus=1, free=1960, lag=0, cache=0, adj=0, n=32, who="pagedaemon", req=VM_ALLOC_SYSTEM, high_severe=True)
+# Plenty of cache, free below v_free_min: vm_paging_start() holds, each page wakes the pagedaemon.
+@example(ncpus=1, free=2700, lag=0, cache=6000, adj=0, n=32, who="none", req=VM_ALLOC_SYSTEM, high_severe=False)
+def test_vm_page_alloc_n_leaves_the_state_n_single_allocations_leave(
+    ncpus, free, lag, cache, adj, n, who, req, high_severe
+):
+    k = two_gib_kernel(free, cache, ncpus=ncpus)
+    if high_severe:  # the order rules allow v_free_severe anywhere below v_free_min (2685)
+        k.th = attrs.evolve(k.th, v_free_severe=k.th.v_free_reserved + 600)
+    if ncpus > 1:
+        k.gd_free[k.curcpu], k.gd_cache[k.curcpu] = max(0, free + lag), cache
+        k.gd_adj_free[k.curcpu] = adj
+    pagedaemon, emergpager = k.threads[0], k.threads[1]
+    emergpager.frames.append(SlabAllocFrame(t0=0))  # an open hazard episode counts pages others take below severe
+    t = {"none": None, "pagedaemon": pagedaemon, "process": k.threads[-1]}[who]
+    twin = clone_kernel(k)
+    twin_t = None if t is None else twin.threads[t.tid]
+    got = 0
+    while got < n and vm_page_alloc(twin, twin_t, req):
+        got += 1
+    assert vm_page_alloc_n(k, t, req, n) == got
+    assert encode(k) == encode(twin) and k.lowwater == twin.lowwater
+
+
+def test_vm_page_alloc_n_far_from_the_thresholds_is_one_change():
+    """The case the batch is for: nothing but the count moves (no wakeup, no deficit, no episode count)."""
+    k = two_gib_kernel(20_000)
+    assert V.plain_allocations(k, None, 32)
+    assert vm_page_alloc_n(k, None, VM_ALLOC_SYSTEM, 32) == 32 and k.free == 20_000 - 32
+    near = two_gib_kernel(8055 + 31)  # v_paging_start: the 32nd page would wake the pagedaemon
+    assert not V.plain_allocations(near, None, 32) and V.plain_allocations(near, None, 31)
+    # Paging near enough for a push, but the CPU's delta stays above -PCPU_SYNC: still one change.
+    pushing = two_gib_kernel(9000, ncpus=2)
+    pushing.gd_free[pushing.curcpu], pushing.gd_adj_free[pushing.curcpu] = 9000, -10
+    assert V.push_due(pushing, 9000 - 32, 0) and V.plain_allocations(pushing, None, 32)

@@ -26,7 +26,7 @@ from __future__ import annotations
 from .frames import DONE, emit, kernel_function
 from .kern_synch import tsleep
 from .state import IthreadFrame, Kernel, Thread
-from .vm_page import VM_ALLOC_SYSTEM, vm_page_alloc, vm_page_free_toq
+from .vm_page import VM_ALLOC_SYSTEM, vm_page_alloc_n, vm_page_free_toq
 
 MCLBYTES = 2048
 ZONE_PAGES = 32  # ZoneSize 128 KiB
@@ -36,9 +36,7 @@ KERNEL_WAITS = frozenset({"pfault", "vmwait", "VMWait", "swread", "biord", "vmpf
 
 def zone_alloc_nowait(k: Kernel, t: Thread) -> bool:
     """kmem_slab_alloc(128K, M_NOWAIT): 32 SYSTEM-class pages, or none (the partial ones are freed)."""
-    got = 0
-    while got < ZONE_PAGES and vm_page_alloc(k, t, VM_ALLOC_SYSTEM):
-        got += 1
+    got = vm_page_alloc_n(k, t, VM_ALLOC_SYSTEM, ZONE_PAGES)
     if got < ZONE_PAGES:
         vm_page_free_toq(k, got, source=False)
         return False

@@ -20,7 +20,7 @@ from __future__ import annotations
 from .frames import CONT, DONE, call, emit, kernel_function
 from .kern_kmalloc import M_INTWAIT, M_ZERO, kobj_allocate_from_slabs, kobj_due, kobj_owner_exit, kobj_record
 from .kern_synch import charge, made_progress, slice_room, start_read, tsleep
-from .state import DISK, ZOMB, Kernel, KmallocObjFrame, PhaseCfg, ReserveFrame, Thread, UserFrame
+from .state import DISK, PAGES_UNBOUNDED, ZOMB, Kernel, KmallocObjFrame, PhaseCfg, ReserveFrame, Thread, UserFrame
 from .swap_pager import object_channel, swap_page_free, swp_pager_meta_free_all
 from .vfs_bio import BUF_PAGES, TRY_NORMAL, bio_page_alloc, brelse_pages
 from .vm_map import (
@@ -164,7 +164,7 @@ def rate_allows(k: Kernel, t: Thread, ph: PhaseCfg) -> int:
     can fault is the same as none.
     """
     if ph.rate <= 0:
-        return 1 << 30
+        return PAGES_UNBOUNDED
     allowed = ph.rate * (k.tick - t.phase_t0 + 1) // k.hz - t.done
     per_tick = max(1, ph.rate // k.hz)
     if allowed > 2 * per_tick:
@@ -214,7 +214,7 @@ def fault_batch(k: Kernel, t: Thread, ph: PhaseCfg, allowed: int) -> int:
     if headroom <= 1 or ph.op == "churn":
         return 1
     obj = k.objects[t.anon]
-    left = ph.pages - t.done if ph.pages >= 0 else 1 << 30
+    left = ph.pages - t.done if ph.pages >= 0 else PAGES_UNBOUNDED
     return max(1, min(headroom, left, allowed, slice_room(k), pages_to_region_end(obj, obj.hi)))
 
 

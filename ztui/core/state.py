@@ -23,6 +23,10 @@ import attrs
 from .vm_page_queues import HEAD, PageQueue
 from .vmstats import Thresholds
 
+# "No bound" for a count of pages: more than the largest machine has (the loader's PHYSMEM_MAX, 1 TiB, is
+# 2**28 pages; tests/test_scale_limits.py holds the two together).
+PAGES_UNBOUNDED = 1 << 30
+
 # Thread run states (ps STAT letters).
 RUN = "R"
 SLEEP = "S"
@@ -121,7 +125,7 @@ class SlabAllocFrame(Frame):
     # then (the margin reads the CPU's copy), pages others took below severe
     t0: int = -1
     s0: int = 0
-    low_margin: int = 1 << 30
+    low_margin: int = PAGES_UNBOUNDED
     low_need: int = 0
     low_true: int = 0
     below: dict = attrs.Factory(dict)
@@ -136,7 +140,7 @@ class KmemAlloc3Frame(Frame):
     held: int = 0
     t0: int = -1  # the hazard episode, as in SlabAllocFrame
     s0: int = 0
-    low_margin: int = 1 << 30
+    low_margin: int = PAGES_UNBOUNDED
     low_need: int = 0
     low_true: int = 0
     below: dict = attrs.Factory(dict)

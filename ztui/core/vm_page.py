@@ -13,7 +13,7 @@ from .hazard import taken_below_severe
 from .kern_synch import made_free, tsleep, wakeup
 from .state import Kernel, Thread, ThreadKind
 from .vm_object import take_cache_pages
-from .vmstats import cpu_counts, vmstats_free_add, vmstats_rollup
+from .vmstats import PCPU_SYNC, cpu_counts, push_due, vmstats_free_add, vmstats_rollup
 
 VM_ALLOC_NORMAL = 0x01
 VM_ALLOC_SYSTEM = 0x02
@@ -168,6 +168,41 @@ def vm_page_alloc(k: Kernel, t: Thread | None, req: int) -> bool:
         k.vm_pageout_deficit += 1
         pagedaemon_wakeup(k, t)
         return False
+
+
+def vm_page_alloc_n(k: Kernel, t: Thread | None, req: int, n: int) -> int:
+    """``n`` calls of vm_page_alloc(), ending at the first that fails: how many pages they got.
+
+    Far from every threshold each call takes a PQ_FREE page and does
+    nothing else, so then all ``n`` are taken at once (the state is the one
+    the calls leave); otherwise they are made one by one.
+    """
+    if plain_allocations(k, t, n):
+        vmstats_free_add(k, -n)
+        return n
+    got = 0
+    while got < n and vm_page_alloc(k, t, req):
+        got += 1
+    return got
+
+
+def plain_allocations(k: Kernel, t: Thread | None, n: int) -> bool:
+    """Whether ``n`` allocations in a row each pass vm_page_alloc's first test and wake nobody.
+
+    Every condition below grows truer as the counts fall, so it holds for
+    every allocation if it holds after the last: the test's free >=
+    v_free_reserved; a page left (no rollup); no page taken below
+    v_free_severe (the hazard episodes count those); pagedaemon_wakeup's
+    !vm_paging_start(); and no per-CPU push of the delta on the way.
+    """
+    th = k.th
+    f, c = cpu_counts(k)
+    low = f - n
+    if k.free < n or low < th.v_free_reserved or low + 1 + c < th.v_free_severe:
+        return False
+    if (t is None or t.kind is not ThreadKind.PAGEDAEMON) and (low + c < th.v_paging_start or low < th.v_free_min):
+        return False
+    return k.ncpus == 1 or k.gd_adj_free[k.curcpu] - n >= -PCPU_SYNC or not push_due(k, low, c)
 
 
 def reclaim_cache_page(k: Kernel) -> None:

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from .frames import CONT, DONE, call, emit, kernel_function
 from .kern_synch import STEP_UNITS, VISIT_UNITS, charge, made_free, made_progress, setrunnable, slice_room, time_uptime, tsleep, wakeup
-from .state import FlushFrame, Kernel, PageoutFrame, Thread, ThreadKind, ZOMB
+from .state import PAGES_UNBOUNDED, FlushFrame, Kernel, PageoutFrame, Thread, ThreadKind, ZOMB
 from .vm_object import ACTIVE as ACTIVE_Q
 from .vm_object import CACHE as CACHE_Q
 from .vm_object import INACTIVE as INACTIVE_Q
@@ -106,7 +106,7 @@ def wakeup_distance(k: Kernel) -> int:
     th = k.th
     free, cache = cpu_counts(k)
     fc = free + cache
-    d = 1 << 30
+    d = PAGES_UNBOUNDED
     if k.vm_pageout_pages_needed:
         d = min(d, th.v_pageout_free_min - fc)
     if free >= th.v_free_reserved:

@@ -11,7 +11,7 @@ from . import hazard
 from .frames import DONE, call, emit, kernel_function, ret
 from .kern_synch import made_progress, tsleep, wakeup
 from .state import DISK, KmemAlloc3Frame, Kernel, Thread, ZallocFrame, Zone
-from .vm_page import VM_ALLOC_INTERRUPT, VM_ALLOC_NORMAL, VM_ALLOC_SYSTEM, vm_page_alloc
+from .vm_page import VM_ALLOC_INTERRUPT, VM_ALLOC_NORMAL, VM_ALLOC_SYSTEM, vm_page_alloc_n
 
 PAGE_SIZE = 4096
 ZONE_MAXPGLOAD = 32
@@ -45,12 +45,10 @@ def zget_interrupt(k: Kernel, t: Thread, z: Zone) -> bool:
     the zfreemin stock is handed out.
     """
     want = min(ZONE_MAXPGLOAD, z.zpagemax - z.zpagecount) if z.zpagemax else ZONE_MAXPGLOAD
-    got = 0
-    while got < want:
-        req = VM_ALLOC_SYSTEM | VM_ALLOC_NORMAL | (VM_ALLOC_INTERRUPT if got < 4 else 0)
-        if not vm_page_alloc(k, t, req):
-            break
-        got += 1
+    first = min(4, want)
+    got = vm_page_alloc_n(k, t, VM_ALLOC_SYSTEM | VM_ALLOC_NORMAL | VM_ALLOC_INTERRUPT, first)
+    if got == first:
+        got += vm_page_alloc_n(k, t, VM_ALLOC_SYSTEM | VM_ALLOC_NORMAL, want - first)
     hazard.zone_refill(k, t, got, want)
     if got:
         k.wired += got

@@ -181,13 +181,16 @@ def note_low_water(k) -> None:
 
 def _pushed(k, adj: int) -> int:
     """The delta left on the CPU: pushed to the global (0) if very negative while paging is near."""
-    if adj < -PCPU_SYNC:
-        th = k.th
-        f, c = cpu_counts(k)
-        adjust = -PCPU_SYNC * k.ncpus
-        if th.v_paging_start > f + c + adjust or th.v_free_min > f + adjust or th.v_free_reserved > f:
-            return 0
+    if adj < -PCPU_SYNC and push_due(k, *cpu_counts(k)):
+        return 0
     return adj
+
+
+def push_due(k, f: int, c: int) -> bool:
+    """Paging is near enough, at these counts, that a CPU's delta below -PCPU_SYNC goes to the global."""
+    th = k.th
+    adjust = -PCPU_SYNC * k.ncpus
+    return th.v_paging_start > f + c + adjust or th.v_free_min > f + adjust or th.v_free_reserved > f
 
 
 def global_counts(k) -> tuple[int, int]:
