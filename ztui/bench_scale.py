@@ -62,11 +62,12 @@ def run_scaled(gib: int) -> dict:
     scenario = scaled(load_scenario(resolve_scenario(SCALE_SCENARIO)), gib * GiB)
     sim = Simulator.from_scenario(scenario, log=False)
     verdict = sim.run()
-    return {"verdict": verdict.kind, "steps": sim.step_count}
+    return {"verdict": verdict.kind if verdict else "limit", "steps": sim.step_count}
 
 
 def child_cpu_s(gib: int, timeout: float | None = None) -> tuple[float, dict] | None:
-    """CPU seconds (user + system) of one whole child process running ``gib`` GiB; None past ``timeout`` wall seconds."""
+    """CPU seconds (user + system) of one whole child process running ``gib`` GiB and its result;
+    None past ``timeout`` wall seconds."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     try:
         done = subprocess.run(
@@ -80,22 +81,27 @@ def child_cpu_s(gib: int, timeout: float | None = None) -> tuple[float, dict] | 
     return cpu, json.loads(done.stdout)
 
 
+def _finished(timed: tuple[float, dict] | None) -> tuple[float, dict]:
+    assert timed is not None, "only a run with a timeout can be cut short"
+    return timed
+
+
 def bench_scale(runs: int, large_timeout: float = 60.0) -> dict:
     """Median CPU seconds per size and the ratio to the smallest; LARGE_GIB too if one run of it ends within a minute."""
-    figures = {}
+    figures: dict[str, str | float] = {}
     sizes = list(SCALE_SIZES_GIB)
     timings: dict[int, list[float]] = {}
     for gib in sizes:
         timings[gib] = []
         for _ in range(runs):
-            cpu, result = child_cpu_s(gib)
+            cpu, result = _finished(child_cpu_s(gib))
             timings[gib].append(cpu)
         figures[f"{gib} GiB: verdict, steps"] = f"{result['verdict']}, {result['steps']:,}"
     first = child_cpu_s(LARGE_GIB, timeout=large_timeout)
     if first is None:
         figures[f"{LARGE_GIB} GiB"] = f"not finished within {large_timeout:.0f} s"
     else:
-        timings[LARGE_GIB] = [first[0], *(child_cpu_s(LARGE_GIB)[0] for _ in range(runs - 1))]
+        timings[LARGE_GIB] = [first[0], *(_finished(child_cpu_s(LARGE_GIB))[0] for _ in range(runs - 1))]
         figures[f"{LARGE_GIB} GiB: verdict, steps"] = f"{first[1]['verdict']}, {first[1]['steps']:,}"
     base = statistics.median(timings[sizes[0]])
     for gib, cpus in timings.items():

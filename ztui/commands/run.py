@@ -9,12 +9,20 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import attrs
 import click
 
 from ztui.cli_common import (
-    EXIT_BAD_INPUT, EXIT_OK, EXIT_UNEXPECTED, GuardedCommand, console, echo_lines, load_or_exit, stderr_is_terminal,
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    EXIT_UNEXPECTED,
+    GuardedCommand,
+    console,
+    echo_lines,
+    load_or_exit,
+    stderr_is_terminal,
 )
 from ztui.core.simulator import EVENT_LOG_MAX, Simulator
 from ztui.output_files import OutputError, OutputExists, check_output, write_atomically
@@ -123,7 +131,7 @@ def _with_limits(
     scenario: Scenario, seed: int | None, max_steps: int | None, max_time: str | None
 ) -> Scenario:
     """The scenario with the command line's --seed, --max-steps and --max-time applied."""
-    changes = {}
+    changes: dict[str, Any] = {}
     if seed is not None:
         changes["seed"] = seed
     if max_steps is not None:
@@ -139,7 +147,7 @@ def _with_limits(
 def _check_run_outputs_or_exit(trace: Path | None, timeline: Path | None, force: bool, source: Path) -> None:
     """Before the run: each output can be written, is not the scenario, and they are not one file."""
     outputs = [output for output in (trace, timeline) if output is not None]
-    if len(outputs) == 2 and trace.resolve() == timeline.resolve():
+    if trace is not None and timeline is not None and trace.resolve() == timeline.resolve():
         _output_problem(f"{timeline}: is also the --trace file; choose another")
     try:
         for output in outputs:

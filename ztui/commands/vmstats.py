@@ -32,9 +32,13 @@ def vmstats(pages: int | None, physmem: int | None, as_json: bool) -> None:
     """
     if (pages is None) == (physmem is None):
         raise click.UsageError("give exactly one of --pages and --physmem")
-    page_count = pages if pages is not None else physmem // PAGE_SIZE
+    if pages is not None:
+        page_count = pages
+    else:
+        assert physmem is not None
+        page_count = physmem // PAGE_SIZE
     if page_count < 1:
-        raise click.BadParameter(f"{format_size(physmem)} is less than one page", param_hint="--physmem")
+        raise click.BadParameter(f"{format_size(physmem or 0)} is less than one page", param_hint="--physmem")
     values = compute_thresholds(page_count).as_dict()
     if as_json:
         click.echo(json.dumps(values, indent=2))
