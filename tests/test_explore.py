@@ -5,7 +5,9 @@ from pathlib import Path
 import attrs
 import pytest
 from click.testing import CliRunner
+from search_data import DATA, KMALLOC, ZALLOC
 
+from ztui.cli import main
 from ztui.core.simulator import Simulator
 from ztui.explore.executors import ParamError, make_executor
 from ztui.explore.exhaustive import _choices, explore_exhaustive
@@ -23,10 +25,7 @@ from ztui.scenario.model import (
     Scheduler,
     Size,
 )
-from ztui.cli import main
 from ztui.trace import CLOCK, read_trace, replay
-
-from search_data import DATA, KMALLOC, ZALLOC
 
 # The shortest schedule (in Simulator.step calls, no preemptions) to the
 # livelock in search-kmalloc-obj: the process faults until it blocks, then

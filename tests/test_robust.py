@@ -5,7 +5,7 @@ import json
 from click.testing import CliRunner
 
 from ztui.cli import main
-from ztui.robust import holding, numeric_fields, replace, robust, scaled, Variant
+from ztui.robust import Variant, holding, numeric_fields, replace, robust, scaled
 from ztui.scenario.bundled import resolve_scenario
 from ztui.scenario.load import load_scenario
 from ztui.scenario.model import Size

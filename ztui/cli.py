@@ -12,9 +12,11 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import attrs
 import click
+
 from ztui import __version__
 from ztui.cli_common import (
     EXIT_BAD_INPUT,
@@ -27,16 +29,16 @@ from ztui.cli_common import (
     load_or_exit,
 )
 from ztui.core.simulator import EVENT_LOG_MAX
+from ztui.core.vmstats import PAGE_SIZE, THRESHOLD_NAMES, compute_thresholds
 from ztui.input_files import capped_problems
 from ztui.output_files import OutputError, OutputExists, check_output, write_atomically
-from ztui.core.vmstats import PAGE_SIZE, THRESHOLD_NAMES, compute_thresholds
+from ztui.robust_cli import robust_command
 from ztui.scenario.bundled import bundled_scenarios, resolve_scenario
 from ztui.scenario.errors import InvalidValue, ScenarioError
 from ztui.scenario.load import load_scenario
 from ztui.scenario.model import Scenario
 from ztui.scenario.sysctls import override_notes
 from ztui.scenario.units import format_size, parse_duration
-from ztui.robust_cli import robust_command
 from ztui.search_cli import register as register_search_commands
 from ztui.textsafe import visible
 
@@ -129,9 +131,13 @@ def vmstats(pages: int | None, physmem: int | None, as_json: bool) -> None:
     """
     if (pages is None) == (physmem is None):
         raise click.UsageError("give exactly one of --pages and --physmem")
-    page_count = pages if pages is not None else physmem // PAGE_SIZE
+    if pages is not None:
+        page_count = pages
+    else:
+        assert physmem is not None
+        page_count = physmem // PAGE_SIZE
     if page_count < 1:
-        raise click.BadParameter(f"{format_size(physmem)} is less than one page", param_hint="--physmem")
+        raise click.BadParameter(f"{format_size(physmem or 0)} is less than one page", param_hint="--physmem")
     values = compute_thresholds(page_count).as_dict()
     if as_json:
         click.echo(json.dumps(values, indent=2))
@@ -265,7 +271,7 @@ def _with_limits(
     scenario: Scenario, seed: int | None, max_steps: int | None, max_time: str | None
 ) -> Scenario:
     """The scenario with the command line's --seed, --max-steps and --max-time applied."""
-    changes = {}
+    changes: dict[str, Any] = {}
     if seed is not None:
         changes["seed"] = seed
     if max_steps is not None:
@@ -281,7 +287,7 @@ def _with_limits(
 def _check_run_outputs_or_exit(trace: Path | None, timeline: Path | None, force: bool, source: Path) -> None:
     """Before the run: each output can be written, is not the scenario, and they are not one file."""
     outputs = [output for output in (trace, timeline) if output is not None]
-    if len(outputs) == 2 and trace.resolve() == timeline.resolve():
+    if trace is not None and timeline is not None and trace.resolve() == timeline.resolve():
         _output_problem(f"{timeline}: is also the --trace file; choose another")
     try:
         for output in outputs:

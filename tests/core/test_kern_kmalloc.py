@@ -18,8 +18,8 @@ from ztui.core.kern_kmalloc import (
     try_existing_slabs,
 )
 from ztui.core.kern_slaballoc import slab_page_class
-from ztui.core.simulator import Simulator, run_thread
-from ztui.core.state import KmallocObjFrame, PollerFrame
+from ztui.core.simulator import Simulator
+from ztui.core.state import PollerFrame
 from ztui.core.vm_page import VM_ALLOC_INTERRUPT, VM_ALLOC_NORMAL, VM_ALLOC_SYSTEM
 from ztui.scenario.model import KmallocObj, Size
 

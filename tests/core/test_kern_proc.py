@@ -5,8 +5,8 @@ import attrs
 from ztui.core.boot import boot
 from ztui.core.frames import HANDLERS
 from ztui.core.kern_proc import TOUCH, rate_allows
-from ztui.core.state import PhaseCfg
 from ztui.core.simulator import Simulator
+from ztui.core.state import PhaseCfg
 from ztui.core.vm_object import pindex_of
 from ztui.core.vm_page_queues import ACT_INIT, DIRTY, PMAP_REF, REFERENCED, act_count
 from ztui.scenario.model import Rate, Size

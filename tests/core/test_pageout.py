@@ -14,7 +14,6 @@ from ztui.core.vm_pageout import (
     CACHE,
     END,
     INACTIVE,
-    MAXSCAN_DIVIDER,
     PAGING_TARGET1,
     TOP,
     WOKE,
