@@ -101,9 +101,18 @@ CACHE_SCAN_ROLLUP = dict(
 )
 
 
+# Two CPUs faulting 10 MiB: a batch of faults once took its CPU's free delta past -PCPU_SYNC in one go,
+# where page by page the delta is pushed to the global at -1025 and the later faults count again from 0.
+FAULTS_PAST_PCPU_SYNC = dict(
+    physmem_mib=13, swap_mib=1, swapmeta="zalloc", mitigations=(), intr_pages_per_s=0, quantum=16,
+    scheduler="round-robin", ncpus=2, kmslab_cache=0, procs=(("a", (("alloc", 1), ("alloc", 3), ("alloc", 6), ("exit", 0))),),
+)
+
+
 @settings(max_examples=25, deadline=None)
 @given(machines, workload, st.integers(0, 2**16))
 @example(CACHE_SCAN_ROLLUP, {"region": None, "working_set": 0, "vnodes": 0}, 0)
+@example(FAULTS_PAST_PCPU_SYNC, {"region": None, "working_set": 0, "vnodes": 0}, 0)
 def test_batched_steps_equal_page_by_page_steps(params, extra, seed):
     """run(max_steps=1) caps every batch at one step: page-by-page stepping."""
     batched = Simulator.from_scenario(scenario_of(params, extra), seed=seed, log=False)

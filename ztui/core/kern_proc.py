@@ -52,7 +52,7 @@ from .vm_page import (
     vm_wait_pfault,
 )
 from .vm_page_queues import ACT_INIT, BUSY, DIRTY, PMAP_REF, REFERENCED, act_count, with_act
-from .vmstats import cpu_counts, vmstats_free_add
+from .vmstats import PCPU_SYNC, cpu_counts, vmstats_free_add
 
 FIRST_PID = 100
 
@@ -216,6 +216,10 @@ def fault_batch(k: Kernel, t: Thread, ph: PhaseCfg, allowed: int) -> int:
         free + cache - th.v_paging_start,
         k.free - 1,
     )
+    if k.ncpus > 1:
+        # The CPU's free delta is pushed to the global once it passes -PCPU_SYNC (vmstats._pushed): page by
+        # page that may happen only at the batch's last page, so the batch's deltas add up alike.
+        headroom = min(headroom, k.gd_adj_free[k.curcpu] + PCPU_SYNC + 2)
     if headroom <= 1 or ph.op == "churn":
         return 1
     obj = k.objects[t.anon]
