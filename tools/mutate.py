@@ -231,14 +231,14 @@ def copy_tree(dest: Path) -> None:
     shutil.copy2(ROOT / "pyproject.toml", dest / "pyproject.toml")
 
 
-def run_subset(tree: Path, timeout: float, full: bool) -> tuple[str, str, float]:
+def run_subset(tree: Path, timeout: float, full: bool, tests: list[str] | None = None) -> tuple[str, str, float]:
     """('pass' | 'fail' | 'timeout', the first failing test, seconds) for the fast subset run in ``tree``."""
     env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONDONTWRITEBYTECODE": "1"}
     # A hung test (a mutant that loops) fails after a minute; the slowest test of the subset takes 20 s.
     # Hypothesis draws the same examples for every mutant, from a fresh database: an example saved while
     # one mutant failed must not fail the next (it would, if the clean tree fails it too).
     cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-rf", "-p", "no:cacheprovider", "--timeout=60",
-           "--hypothesis-seed=0", *FAST, *SLOW]
+           "--hypothesis-seed=0", *(tests or FAST + SLOW)]
     shutil.rmtree(tree / ".hypothesis", ignore_errors=True)
     if not full:
         cmd += ["--deselect", SEED]
@@ -275,6 +275,7 @@ def main() -> int:
     ap.add_argument("--check", action="store_true", help="only check that every mutant applies")
     ap.add_argument("--all", action="store_true", help="run the equivalent mutants too")
     ap.add_argument("--full", action="store_true", help="also run the 2 GiB seed scenario on each mutant")
+    ap.add_argument("--tests", nargs="+", help="run these tests instead of the subset (to try a new test on its mutants)")
     args = ap.parse_args()
     prefixes = [p for p in args.only.split(",") if p]
     chosen = [mu for mu in MUTANTS if not prefixes or any(mu.name.startswith(p) for p in prefixes)]
@@ -292,7 +293,7 @@ def main() -> int:
         for tree in trees:
             copy_tree(tree)
         check_imports_from(trees[0])
-        status, failed, clean = run_subset(trees[0], 3600, args.full)
+        status, failed, clean = run_subset(trees[0], 3600, args.full, args.tests)
         if status != "pass":
             sys.exit(f"mutate: the unmutated tree fails ({failed}); fix that first")
         timeout = args.timeout or max(120.0, 3 * clean)
@@ -308,7 +309,7 @@ def main() -> int:
                 mutated = apply(original, mu)
                 assert mutated is not None
                 target.write_text(mutated)
-                results[mu.name] = outcome = run_subset(tree, timeout, args.full)
+                results[mu.name] = outcome = run_subset(tree, timeout, args.full, args.tests)
             finally:
                 target.write_text(original)
                 free.append(tree)

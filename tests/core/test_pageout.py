@@ -23,7 +23,7 @@ from ztui.core.vmstats import compute_thresholds
 from ztui.scenario.bundled import resolve_scenario
 from ztui.scenario.load import load_scenario
 
-from .helpers import put_pages, queue_pages, small_scenario
+from .helpers import put_pages, queue_pages, small_scenario, two_gib_kernel
 
 
 def pager(pc: int, **fields):
@@ -330,3 +330,18 @@ def test_the_emergency_pager_takes_over_from_a_wedged_primary():
         pass
     assert len(emergpager.frames) > 1, "the emergency pager never ran a pass"
     assert sim.tick // sim.hz - sim.k.vm_pagedaemon_uptime >= 2
+
+
+@pytest.mark.parametrize("free_cache,woken", [(5369, False), (5370, True), (8054, True)])
+def test_a_pass_ending_between_paging_wait_and_paging_start_wakes_the_vm_waiters(free_cache, woken):
+    """End of pass (2727-2735): still short of v_paging_start, so TARGET1 again, but !vm_paging_wait() wakes
+    the vm_wait sleepers at once (2 GiB: v_paging_wait 5370, v_paging_start 8055)."""
+    k = two_gib_kernel(1349, free_cache - 1349)
+    pd = k.threads[0]
+    f = pd.frames[0]
+    f.pc, f.avail_shortage = END, 0
+    user = k.threads[-1]
+    user.state, user.wchan, user.wmesg, user.wake_tick = "S", CHAN_FREE_COUNT, "vmwait", k.tick + 100
+    run(k, pd, f)
+    assert (f.state, k.vm_pages_needed) == (PAGING_TARGET1, 2)
+    assert (user.state == "R" and not user.timed_out) is woken

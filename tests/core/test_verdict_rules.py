@@ -7,7 +7,17 @@ from ztui.core.boot import boot
 from ztui.core.kern_synch import now
 from ztui.core.simulator import Simulator
 from ztui.core.state import IoReq, ReadReq, Verdict
-from ztui.core.verdict import check_stuck, deadlocked, floor_ticks, in_pass, wedged, window_ticks, workload_complete
+from ztui.core.verdict import (
+    check_stuck,
+    deadlocked,
+    floor_ticks,
+    in_pass,
+    live_source,
+    waits_on,
+    wedged,
+    window_ticks,
+    workload_complete,
+)
 from ztui.core.vm_pageout import PASS, TOP, WOKE
 from ztui.scenario.bundled import resolve_scenario
 from ztui.scenario.load import load_scenario
@@ -232,3 +242,39 @@ def test_a_pager_between_two_short_passes_is_in_a_pass(pc, wmesg, passing):
     pd = k.threads[0]
     pd.frames[0].pc, pd.wmesg = pc, wmesg
     assert in_pass(pd) is passing
+
+
+@pytest.mark.parametrize(
+    "state,wmesg,waits",
+    [
+        ("R", "", "memory"),  # retrying an allocation, or a pager scanning with nothing to take
+        ("S", "pfault", "memory"),
+        ("S", "vmwait", "memory"),
+        ("S", "VMWait", "memory"),
+        ("S", "pdelay", "memory"),
+        ("S", "swzonxb", "memory"),
+        ("D", "wswbuf2", "pbuf"),
+        ("D", "vmpfw", "busy"),
+        ("D", "objtrm2", "busy"),
+        ("D", "zgetlk", "zgetlk"),
+        ("D", "swread", "io"),
+        ("D", "biord", "io"),
+        ("S", "nanslp", "voluntary"),
+    ],
+)
+def test_what_each_sleep_waits_for(state, wmesg, waits):
+    """waits_on: the wait messages of the kernel's sleeps, sorted by what can end them."""
+    t = boot(small_scenario(), 0).threads[-1]
+    t.state, t.wmesg = state, wmesg
+    assert waits_on(t) == waits
+
+
+def test_a_zgetlk_waiter_is_fed_only_by_a_holder_outside_the_wedge():
+    """live_source, zgetlk: the refill lock's holder will release it unless it is itself wedged."""
+    k = boot(small_scenario(procs=(("a", (("alloc", 1), ("exit", 0))), ("b", (("alloc", 1), ("exit", 0))))), 0)
+    waiter, holder = k.threads[-1], k.threads[-2]
+    waiter.state, waiter.wchan, waiter.wmesg = "D", "zgetlk", "zgetlk"
+    k.zones["MAP ENTRY"].zgetlk = holder.tid
+    window = window_ticks(k)
+    assert live_source(k, waiter, {waiter.tid}, window)
+    assert not live_source(k, waiter, {waiter.tid, holder.tid}, window)

@@ -3,9 +3,11 @@
 import pytest
 
 from ztui.core import vm_page as V
+from ztui.core.kern_synch import tsleep
 from ztui.core.vm_page import (
     CHAN_FREE_COUNT,
     CHAN_PAGEOUT_PAGES_NEEDED,
+    CHAN_PAGES_NEEDED,
     VM_ALLOC_INTERRUPT,
     VM_ALLOC_NORMAL,
     VM_ALLOC_QUICK,
@@ -129,3 +131,15 @@ def test_vm_wait_returns_at_once_above_the_trip_point():
     assert not vm_wait(k, k.threads[0], 0)
     k.cache = 3389 - 1349 - 1  # nice+1 trip point is 3389 at 2 GiB
     assert vm_wait(k, k.threads[-1], 0)
+
+
+def test_a_users_vm_wait_wakes_the_sleeping_pagedaemon_before_its_timeout():
+    """vm_wait() (2952-2962), the user path: vm_pages_needed 0 -> 1 and wakeup(&vm_pages_needed), ending psleep early."""
+    k = two_gib_kernel(1349)
+    pagedaemon, user = k.threads[0], k.threads[-1]
+    tsleep(k, pagedaemon, CHAN_PAGES_NEEDED, "psleep", k.hz // 10)
+    k.vm_pages_needed = 0
+    assert vm_wait(k, user, 0)
+    assert pagedaemon.state == "R" and not pagedaemon.timed_out
+    assert (k.vm_pages_needed, k.vm_pages_waiting) == (1, 1)
+    assert (user.wchan, user.wmesg, user.wake_tick - k.tick) == (CHAN_FREE_COUNT, "vmwait", k.hz)
