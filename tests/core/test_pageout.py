@@ -15,6 +15,7 @@ from ztui.core.vm_pageout import (
     END,
     INACTIVE,
     PAGING_TARGET1,
+    PASS,
     TOP,
     WOKE,
     max_launder,
@@ -345,3 +346,48 @@ def test_a_pass_ending_between_paging_wait_and_paging_start_wakes_the_vm_waiters
     run(k, pd, f)
     assert (f.state, k.vm_pages_needed) == (PAGING_TARGET1, 2)
     assert (user.state == "R" and not user.timed_out) is woken
+
+
+def test_the_cache_scan_keeps_vm_cache_scan_min_pages():
+    """vm_pageout_scan_cache (1690-1760): it stops with VM_CACHE_SCAN_MIN (16) pages still cached."""
+    k, obj, pd, f = pager(CACHE)
+    put_pages(k, "cache", obj.oid, 0, 40, 0)
+    low_memory(k)
+    while f.pc == CACHE:
+        run(k, pd, f)
+    assert k.cache == 16 and k.free < k.th.v_free_target
+
+
+def test_caching_clean_pages_wakes_a_vm_wait_sleeper_before_its_timeout():
+    """vm_page_cache() runs vm_page_free_wakeup: once free+cache passes v_free_min + 16 the sleeper wakes, mid-scan."""
+    k, obj, pd, f = pager(INACTIVE)
+    put_pages(k, "inactive", obj.oid, 0, 40, 0)
+    low_memory(k)
+    user = k.threads[-1]
+    user.state, user.wchan, user.wmesg, user.wake_tick = "S", CHAN_FREE_COUNT, "vmwait", k.tick + 100
+    k.vm_pages_waiting = 1
+    while f.pc == INACTIVE and user.state == "S":
+        run(k, pd, f)
+    assert user.state == "R" and not user.timed_out and f.pc == INACTIVE
+    assert k.free + k.cache == k.th.v_free_min + 16
+
+
+def test_an_oom_kill_ends_its_victims_sleep_in_user_mode():
+    """killproc's SIGKILL interrupts a nanosleep: the victim runs, to exit."""
+    k, obj, pd, f = pager(END, npass=20)
+    put_pages(k, "active", obj.oid, 0, 50, DIRTY)
+    low_memory(k)
+    k.swap_pager_full = 2
+    victim = k.threads[-1]
+    victim.state, victim.wchan, victim.wmesg, victim.wake_tick = "S", "", "nanslp", k.tick + 1000
+    run(k, pd, f)
+    assert victim.lowmemkill and victim.state == "R"
+
+
+def test_a_pass_adds_the_allocations_that_failed_to_its_shortage():
+    """vm_pageout_scan (2492-2500): avail_shortage = target1 shortfall + vm_pageout_deficit, which is then reset."""
+    k, obj, pd, f = pager(PASS, state=PAGING_TARGET1)
+    low_memory(k)
+    k.vm_pageout_deficit = 5
+    run(k, pd, f)
+    assert f.avail_shortage == k.th.v_paging_target1 - (k.free + k.cache) + 5 and k.vm_pageout_deficit == 0
