@@ -252,6 +252,9 @@ def run_subset(tree: Path, timeout: float, full: bool, tests: list[str] | None =
         os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate()
         return "timeout", "", time.monotonic() - t0
+    except BaseException:  # Ctrl-C or SIGTERM: the run in its own session goes too
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise
     elapsed = time.monotonic() - t0
     if proc.returncode == 0:
         return "pass", "", elapsed
@@ -278,6 +281,7 @@ def main() -> int:
     ap.add_argument("--full", action="store_true", help="also run the 2 GiB seed scenario on each mutant")
     ap.add_argument("--tests", nargs="+", help="run these tests instead of the subset (to try a new test on its mutants)")
     args = ap.parse_args()
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM cleans up as Ctrl-C does
     prefixes = [p for p in args.only.split(",") if p]
     chosen = [mu for mu in MUTANTS if not prefixes or any(mu.name.startswith(p) for p in prefixes)]
     stale = [mu for mu in chosen if apply(mu.path.read_text(), mu) is None]
