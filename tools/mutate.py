@@ -322,8 +322,12 @@ def main() -> int:
             label = {"fail": "killed", "timeout": "killed (timeout)", "pass": "SURVIVED"}[status]
             print(f"{label:<17} {mu.name:<48} {seconds:5.0f} s  {test}", flush=True)
 
-        with ThreadPoolExecutor(max_workers=len(trees)) as pool:
-            list(pool.map(run_one, todo))
+        if len(trees) == 1:
+            for mu in todo:  # in the main thread, where Ctrl-C and SIGTERM arrive
+                run_one(mu)
+        else:
+            with ThreadPoolExecutor(max_workers=len(trees)) as pool:
+                list(pool.map(run_one, todo))
 
     survivors = [mu for mu in todo if results[mu.name][0] == "pass"]
     killed = len(todo) - len(survivors)
