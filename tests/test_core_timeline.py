@@ -6,12 +6,11 @@ import sys
 
 import attrs
 import pytest
+from search_data import KMALLOC
 
 from ztui.core.simulator import Simulator
 from ztui.core.timeline import Timeline
 from ztui.scenario.model import Scheduler
-
-from search_data import KMALLOC
 
 RANDOM = attrs.evolve(KMALLOC, run=attrs.evolve(KMALLOC.run, scheduler=Scheduler.RANDOM))
 

@@ -106,10 +106,12 @@ def test_check_caps_its_problem_list_per_file(tmp_path):
 
 def test_a_theme_s_problems_are_capped_in_its_one_line(tmp_path):
     # (A keymap's are capped where the TUI shows them: tests/tui/test_hostile.py.)
-    from ztui.tui.themes import PROBLEMS_SHOWN as THEME_PROBLEMS, ThemeFileError, load_theme
+    from ztui.tui.themes import PROBLEMS_SHOWN as THEME_PROBLEMS
+    from ztui.tui.themes import ThemeFileError, load_theme
 
     theme = tmp_path / "theme.toml"
     theme.write_text('name = "t"\n[colors]\nprimary = "#123456"\n' + "".join(f"c{i} = 1\n" for i in range(500)))
     with pytest.raises(ThemeFileError) as error:
         load_theme(theme)
-    assert str(error.value).count(";") == THEME_PROBLEMS and str(error.value).endswith(f"... and {1000 - THEME_PROBLEMS} more")  # two per key
+    message = str(error.value)
+    assert message.count(";") == THEME_PROBLEMS and message.endswith(f"... and {1000 - THEME_PROBLEMS} more")  # two per key

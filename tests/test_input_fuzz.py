@@ -8,6 +8,7 @@ import json
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from search_data import KMALLOC
 
 from ztui.core.simulator import Simulator
 from ztui.input_files import TRACE, InputError, read_bytes
@@ -15,8 +16,6 @@ from ztui.trace import TraceError, read_trace, record, replay
 from ztui.trace.format import _digest, _to_document
 from ztui.tui.keymap import load_keymap
 from ztui.tui.themes import ThemeFileError, load_theme
-
-from search_data import KMALLOC
 
 FIXTURE = [HealthCheck.function_scoped_fixture]
 json_scalars = st.one_of(

@@ -2,6 +2,7 @@
 
 import attrs
 from click.testing import CliRunner
+from search_data import DATA, KMALLOC
 
 from ztui.cli import main
 from ztui.core.simulator import Simulator
@@ -9,8 +10,6 @@ from ztui.core.timeline import CHECKPOINT_SHARE, FORCED_CHOICE_BYTES, Timeline
 from ztui.explore.exhaustive import explore_exhaustive
 from ztui.memory import clone_cost, marginal_size
 from ztui.scenario.model import Scheduler
-
-from search_data import DATA, KMALLOC
 
 RANDOM = attrs.evolve(KMALLOC, run=attrs.evolve(KMALLOC.run, scheduler=Scheduler.RANDOM))
 

@@ -6,10 +6,9 @@ from click.testing import CliRunner
 
 from ztui.cli import main
 from ztui.robust import Variant, chosen_fields, holding, numeric_fields, replace, robust, scaled, written
-from ztui.scenario.model import PageAmount, Size
 from ztui.scenario.bundled import resolve_scenario
 from ztui.scenario.load import load_scenario
-from ztui.scenario.model import Size
+from ztui.scenario.model import PageAmount, Size
 
 
 def test_the_quantities_moved_are_the_machines_and_the_workloads():

@@ -7,8 +7,8 @@ import pytest
 from ztui.scenario.errors import ScenarioError
 from ztui.scenario.load import check_scenario, load_scenario
 from ztui.scenario.model import (
-    MiB,
     AllocatorKind,
+    MiB,
     Mitigation,
     PhaseOp,
     Scheduler,

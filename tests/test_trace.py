@@ -8,10 +8,11 @@ from pathlib import Path
 import attrs
 import pytest
 from click.testing import CliRunner
+from search_data import DATA, KMALLOC
 
+from ztui.cli import main
 from ztui.core.simulator import Simulator
 from ztui.scenario.model import Scheduler
-from ztui.cli import main
 from ztui.trace import (
     CLOCK,
     TraceError,
@@ -23,8 +24,6 @@ from ztui.trace import (
     trace_of_schedule,
     write_trace,
 )
-
-from search_data import DATA, KMALLOC
 
 
 def scheduled(scheduler: Scheduler):

@@ -3,7 +3,7 @@
 import pytest
 
 from ztui.scenario.errors import InvalidValue
-from ztui.scenario.model import GiB, KiB, MiB, Duration, Rate, Size
+from ztui.scenario.model import Duration, GiB, KiB, MiB, Rate, Size
 from ztui.scenario.units import format_size, parse_duration, parse_rate, parse_size
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from ztui.core.simulator import Simulator
 from ztui.scenario.bundled import resolve_scenario
@@ -37,7 +37,7 @@ def core_run(scenario_name: str = CORE_SCENARIO, log: bool = False) -> dict:
     wall = time.perf_counter() - t0
     return {
         "scenario": scenario_name,
-        "verdict": sim.verdict.kind,
+        "verdict": sim.verdict.kind if sim.verdict else None,
         "steps": sim.step_count,
         "step_calls": calls,
         "sim_time_s": sim.tick / sim.hz,

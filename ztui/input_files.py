@@ -26,6 +26,7 @@ import os
 import stat
 import tomllib
 import zlib
+from collections.abc import Iterable
 from pathlib import Path
 
 import attrs
@@ -108,6 +109,7 @@ def check_nesting(data: object, limit: int = MAX_NESTING) -> None:
     stack = [(data, 0)]
     while stack:
         value, depth = stack.pop()
+        children: Iterable
         if isinstance(value, dict):
             children = value.values()
         elif isinstance(value, list):

@@ -19,10 +19,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 
 from ztui.bench import median_of
 from ztui.memory import peak_rss_bytes, rss_bytes
-from ztui.scenario.model import USEC, MiB, Machine, Phase, PhaseOp, Process, Run, Scenario, Size
+from ztui.scenario.model import USEC, Duration, Machine, MiB, PageAmount, Phase, PhaseOp, Process, Run, Scenario, Size
 
 MEMORY_STEPS = 40_000_000  # the length of the run in which issue 10 saw a Timeline grow from 39 to 74 MB
 EXHAUSTIVE_SCENARIO = "teach-swapmeta-kmalloc-obj"
@@ -34,9 +35,9 @@ def churning_machine(steps: int) -> Scenario:
         name="memory-bench-churn",
         machine=Machine(physmem=Size(64 * MiB), swap=Size(64 * MiB)),
         process=(
-            Process("churner", phases=(Phase(PhaseOp.ALLOC, pages=Size(60 * MiB)), Phase(PhaseOp.CHURN))),
+            Process("churner", phases=(Phase(PhaseOp.ALLOC, pages=PageAmount(60 * MiB)), Phase(PhaseOp.CHURN))),
         ),
-        run=Run(max_steps=steps, max_time=10**9 * USEC),
+        run=Run(max_steps=steps, max_time=Duration(10**9 * USEC)),
     )
 
 
@@ -111,5 +112,6 @@ def _exhaustive() -> dict:
 
 if __name__ == "__main__":
     probe, *args = sys.argv[1:]
-    figures = {"simulator": _simulator, "timeline": _timeline, "exhaustive": _exhaustive}[probe](*map(int, args))
+    probes: dict[str, Callable[..., dict]] = {"simulator": _simulator, "timeline": _timeline, "exhaustive": _exhaustive}
+    figures = probes[probe](*map(int, args))
     print(json.dumps(figures))

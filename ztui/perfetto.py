@@ -89,7 +89,8 @@ def _slice(view: HistoryView, tid: int, start: tuple, end_us: int) -> dict | Non
 
 def _counters(view: HistoryView) -> list[dict]:
     """Counter samples, each only when its values change."""
-    out, last = [], {}
+    out: list[dict] = []
+    last: dict = {}
     for sample in view:
         tracks = {
             "page queues": {"free": sample.free, "cache": sample.cache, "inactive": sample.inactive,

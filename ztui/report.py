@@ -85,6 +85,7 @@ def _verdict_panel(snap: Snapshot, scenario: Scenario) -> Panel:
 def _hazards_lines(snap: Snapshot) -> Group:
     """The closest approaches, one per line: when, who, what, the pages it had to spare."""
     verdict = snap.verdict
+    assert verdict is not None, "only a finished run has closest approaches"
     shown = verdict.hazards[:HAZARDS_SHOWN]
     title = f"Closest approaches ({len(shown)} of {verdict.hazard_count} pager allocations only the pagers can feed)"
     lines = [Text(title, style="italic")]

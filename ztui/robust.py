@@ -59,7 +59,7 @@ def numeric_fields(scenario: Scenario) -> Iterator[tuple[Path, str, object]]:
     A quantity of something the scenario does not use (the NIC without a
     receive rate, a read latency without a read phase) is left out."""
     ops = {ph.op.value for p in scenario.process for ph in p.phases}
-    unused = set()
+    unused: set[Path] = set()
     if not scenario.interrupt.rate:
         unused.add(("interrupt",))
     if "read" not in ops:
@@ -155,10 +155,11 @@ def robust(
     runner = runner or (lambda batch: [run_verdict(s) for s in batch])
     problems = problems or (lambda s: [])
     fields = chosen_fields(scenario, only)
-    variants, slots = [scenario], []
+    variants = [scenario]
+    slots: list[tuple[str, float, Scenario, str]] = []
     for path, key, value in fields:
         for factor in factors:
-            variant = replace(scenario, path, scaled(value, factor))
+            variant = replace(scenario, path, scaled(value, factor))  # type: ignore[arg-type]  # a movable quantity
             wrong = problems(variant)
             slots.append((key, factor, variant, wrong[0] if wrong else ""))
             if not wrong:
@@ -166,8 +167,8 @@ def robust(
     verdicts = iter(runner(variants))
     base = next(verdicts)
     results: dict[str, list[Variant]] = {key: [] for _, key, _ in fields}
-    for (key, factor, variant, wrong), (path, _, _) in zip(slots, (f for f in fields for _ in factors)):
-        verdict = f"invalid: {wrong}" if wrong else next(verdicts)
+    for (key, factor, variant, why_invalid), (path, _, _) in zip(slots, (f for f in fields for _ in factors)):
+        verdict = f"invalid: {why_invalid}" if why_invalid else next(verdicts)
         results[key].append(Variant(factor, written(_at(variant, path)), verdict))
     return RobustResult(
         base,

@@ -10,7 +10,15 @@ from rich.table import Table
 from rich.text import Text
 
 from ztui.cli_common import (
-    EXIT_BAD_INPUT, EXIT_OK, EXIT_UNEXPECTED, GuardedCommand, console, echo_lines, load_or_exit, print_titled, progress_bar,
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    EXIT_UNEXPECTED,
+    GuardedCommand,
+    console,
+    echo_lines,
+    load_or_exit,
+    print_titled,
+    progress_bar,
 )
 from ztui.explore.executors import run_tasks
 from ztui.robust import FACTORS, RobustResult, key_pattern, numeric_fields, robust, written

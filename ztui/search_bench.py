@@ -13,6 +13,7 @@ targets (issue 5) are in the dicts too, so a report can compare:
 
 from __future__ import annotations
 
+import functools
 import pickle
 import random
 import statistics
@@ -96,7 +97,7 @@ def bench_timeline(
         timeline.goto(target)
         return _ms(lambda: timeline.goto(end))
 
-    goto_back_ms = [from_end(lambda t=t: timeline.goto(t)) for t in targets]
+    goto_back_ms = [from_end(functools.partial(timeline.goto, t)) for t in targets]
     goto_forward_ms = [from_target(t) for t in targets]
     back1_ms = [from_end(lambda: timeline.back(1)) for _ in range(repeats)]
     back1000_ms = [from_end(lambda: timeline.back(1000)) for _ in range(repeats)]

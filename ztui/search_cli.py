@@ -18,18 +18,27 @@ import re
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from rich.table import Table
 from rich.text import Text
 
 from ztui.cli_common import (
-    EXIT_BAD_INPUT, EXIT_OK, GuardedCommand, SizeParam, console, echo_lines, load_or_exit, print_titled, progress_bar,
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    GuardedCommand,
+    SizeParam,
+    console,
+    echo_lines,
+    load_or_exit,
+    print_titled,
+    progress_bar,
 )
 from ztui.explore.exhaustive import DEFAULT_MAX_MEMORY
 from ztui.explore.runs import BAD_VERDICTS, VERDICTS, shown_verdicts
-from ztui.report import VERDICT_STYLES as VERDICT_STYLE
 from ztui.output_files import OutputError, OutputExists, check_directory, check_output, safe_file_name
+from ztui.report import VERDICT_STYLES as VERDICT_STYLE
 from ztui.scenario.model import Scenario
 from ztui.scenario.units import format_size
 from ztui.textsafe import as_text, visible
@@ -210,6 +219,7 @@ def explore_command(
         _check_outputs_or_exit(outputs, force, inputs=[path])
         _explore_exhaustive(loaded, max_depth, max_preemptions, max_states, max_memory, trace_file, force)
     else:
+        assert seeds is not None  # checked above: --seeds or --exhaustive
         seed_range = range(first_seed, first_seed + seeds)
         _check_seed_traces_or_exit(trace_dir, loaded, seed_range, force, inputs=[path])
         _explore_seeds(loaded, seed_range, jobs, trace_dir, force)
@@ -303,8 +313,8 @@ def _explore_exhaustive(
     scenario: Scenario,
     max_depth: int,
     max_preemptions: int | None,
-    max_states: int,
-    max_memory: int,
+    max_states: int | None,
+    max_memory: int | None,
     trace_file: Path | None,
     force: bool,
 ) -> None:
@@ -312,14 +322,17 @@ def _explore_exhaustive(
     from ztui.explore.schedule_text import describe_schedule
 
     err = console(stderr=True)
-    bounds = dict(max_preemptions=max_preemptions, max_states=max_states, max_memory=max_memory)
+    def search(on_progress=None):
+        return explore_exhaustive(
+            scenario, max_depth, max_preemptions=max_preemptions, max_states=max_states, max_memory=max_memory,
+            on_progress=on_progress,
+        )
+
     if err.is_terminal:
         with err.status(Text("searching...")) as status:
-            result = explore_exhaustive(
-                scenario, max_depth, **bounds, on_progress=lambda p: status.update(Text(p.line()))
-            )
+            result = search(lambda p: status.update(Text(p.line())))
     else:
-        result = explore_exhaustive(scenario, max_depth, **bounds)
+        result = search()
     if result.verdict is not None:
         echo_lines(describe_schedule(scenario, result.seed, result.schedule))
         file = trace_file or _exhaustive_trace_name(scenario, result.verdict)
@@ -510,6 +523,6 @@ def _with_param(scenario: Scenario, key: str, value: str, option: str) -> Scenar
         _bad_input(f"{option}: {exc}")
 
 
-def _bad_input(message: str) -> None:
+def _bad_input(message: str) -> NoReturn:
     echo_lines([f"ztui: {message}"], err=True)
     sys.exit(EXIT_BAD_INPUT)

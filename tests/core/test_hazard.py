@@ -84,7 +84,8 @@ def test_a_wedged_run_says_which_allocation_waits_and_how_many_pages_short():
     assert verdict.kind == "livelock"
     floor = k.th.v_interrupt_free_min + 1
     assert verdict.why.startswith("Why it wedged: pagedaemon is in kmalloc_obj slab for SWAPMETA (kmem_slab_alloc")
-    assert f"needed take free+cache {floor + KMALLOC_SLAB_PAGES - 1} or more; it found {floor + KMALLOC_SLAB_PAGES - 2}, 1 short" in verdict.why
+    needed, found = floor + KMALLOC_SLAB_PAGES - 1, floor + KMALLOC_SLAB_PAGES - 2
+    assert f"needed take free+cache {needed} or more; it found {found}, 1 short" in verdict.why
 
 
 def test_the_count_includes_the_episodes_still_open_at_the_verdict():

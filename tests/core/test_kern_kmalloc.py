@@ -5,6 +5,7 @@ import pytest
 
 from ztui.core.boot import boot
 from ztui.core.kern_kmalloc import (
+    KMALLOC_MAXFREEMAGS,
     KMALLOC_SLAB_PAGES,
     M_NULLOK,
     M_USE_INTERRUPT_RESERVE,
@@ -12,14 +13,18 @@ from ztui.core.kern_kmalloc import (
     M_WAITOK,
     kfree_obj,
     kmalloc_poller_thread,
+    kmem_slab_free,
     malloc_mgt_init_count,
+    malloc_mgt_poll,
     new_slab,
     rotate_in,
+    take_reserve,
     try_existing_slabs,
 )
 from ztui.core.kern_slaballoc import slab_page_class
-from ztui.core.simulator import Simulator, run_thread
-from ztui.core.state import KmallocObjFrame, PollerFrame
+from ztui.core.simulator import Simulator
+from ztui.core.state import PollerFrame
+from ztui.core.vm_map import MAP_RESERVE_COUNT
 from ztui.core.vm_page import VM_ALLOC_INTERRUPT, VM_ALLOC_NORMAL, VM_ALLOC_SYSTEM
 from ztui.scenario.model import KmallocObj, Size
 
@@ -80,10 +85,13 @@ def test_m_waitok_holds_the_pages_it_got_and_waits_for_the_rest():
 def test_no_hold_and_wait_gives_the_pages_back_and_returns_null():
     """Mitigation no-hold-and-wait: the held pages go back to PQ_FREE and kmalloc_obj returns NULL."""
     sim, k, pd = pagedaemon_in_kmalloc_obj(free=k_free_above_imin(10), mitigations=("no-hold-and-wait",))
-    free_before = k.free
+    free_before, wired_before = k.free, k.wired
     steps(k, pd, 40)
     assert len(pd.frames) == 1 and pd.rv == -1, "kmalloc_obj returned NULL"
     assert k.free == free_before, "every page it took was given back"
+    assert k.wired == wired_before, "and unwired"
+    # boot's avail -8 was refilled to 4 and reserved; vm_map_delete gives the slab's entry back with the other 3
+    assert k.gd_vme_avail[pd.cpu] == MAP_RESERVE_COUNT
     assert any("gave back 10 pages" in text for _, _, _, text in k.log)
 
 
@@ -207,3 +215,74 @@ def test_another_kmalloc_obj_type_drains_the_blank_slabs_swapmeta_would_use():
     vnode = sim.k.ktypes["vnode"]
     assert vnode.allocated > 0 and sim.k.kmslab_free[0] < 2
     assert vnode.inuse == sum(n for _, _, n in vnode.live)
+
+
+# --- the mechanisms at their boundaries ------------------------------------------
+
+
+def test_the_nowait_reserve_hands_out_its_last_object_to_pagers_only():
+    """take_reserve: M_USE_RESERVE is the pagers'; the reserve gives until its slab has no free object left."""
+    k = boot(small_scenario(mitigations=("nowait-reserve",)), 0)
+    ty = k.ktypes["SWAPMETA"]
+    pd, user = k.threads[0], k.threads[-1]
+    reserve = k.slabs[ty.reserve]
+    reserve.nfree = 1
+    assert take_reserve(k, user, ty) == -1, "a process never takes from the pagers' reserve"
+    assert take_reserve(k, pd, ty) == ty.reserve and reserve.nfree == 0 and ty.reserve_taken == 1
+    assert take_reserve(k, pd, ty) == -1
+
+
+def test_a_retired_slab_refills_the_reserved_slab_once_then_gd_kmslab():
+    """malloc_mgt_poll with reserved-slab: the first retired slab becomes the reserved one (at most one), the next is a blank slab."""
+    k = boot(small_scenario(mitigations=("reserved-slab",)), 0)
+    ty = k.ktypes["SWAPMETA"]
+    ty.reserved_slab = 0
+    for _ in range(KMALLOC_MAXFREEMAGS + 2):
+        sid = new_slab(k, ty, 0)
+        k.slabs[sid].where, k.slabs[sid].full_since = "full", 0
+        ty.full.append(sid)
+    k.tick = 10
+    assert malloc_mgt_poll(k, k.threads[2], ty) == 2
+    assert (ty.reserved_slab, k.kmslab_free[0]) == (1, 1)
+
+
+def test_kmem_slab_free_returns_the_slabs_32_pages_to_pq_free():
+    k = boot(small_scenario(), 0)
+    k.slab_pages += KMALLOC_SLAB_PAGES
+    k.wired += KMALLOC_SLAB_PAGES
+    k.free -= KMALLOC_SLAB_PAGES
+    free, wired = k.free, k.wired
+    kmem_slab_free(k)
+    assert (k.free, k.wired, k.slab_pages) == (free + KMALLOC_SLAB_PAGES, wired - KMALLOC_SLAB_PAGES, 0)
+
+
+def test_a_partly_used_slab_is_taken_before_a_wholly_free_one():
+    """_kmalloc_obj (kern_kmalloc.c:790-830): the global partial list first, the full (all free) list after."""
+    k = boot(small_scenario(), 0)
+    ty = k.ktypes["SWAPMETA"]
+    full, partial = new_slab(k, ty, 0), new_slab(k, ty, 0)
+    k.slabs[partial].nfree -= 1
+    k.slabs[full].where, k.slabs[partial].where = "full", "partial"
+    ty.full.append(full)
+    ty.partial.append(partial)
+    assert try_existing_slabs(k, ty, 0) == partial
+
+
+def test_a_slab_from_kmem_slab_alloc_is_counted_and_wired():
+    """kmalloc_obj after kmem_slab_alloc: slabs_allocated counts it, its 32 pages are wired slab pages."""
+    sim, k, pd = pagedaemon_in_kmalloc_obj(free=1000)  # 8 MiB: well above v_free_reserved
+    ty = k.ktypes["SWAPMETA"]
+    wired, slab_pages = k.wired, k.slab_pages
+    steps(k, pd, 100)
+    assert len(pd.frames) == 1 and pd.rv >= 0
+    assert (ty.slabs_allocated, k.slab_pages - slab_pages, k.wired - wired) == (1, 32, 32)
+
+
+def test_without_a_reserved_slab_left_the_mitigation_waits_like_the_kernel():
+    """reserved-slab stands in only while one is left: with none, kmem_slab_alloc holds its pages and waits."""
+    sim, k, pd = pagedaemon_in_kmalloc_obj(free=k_free_above_imin(3), mitigations=("reserved-slab",))
+    ty = k.ktypes["SWAPMETA"]
+    ty.reserved_slab = 0
+    steps(k, pd, 20)
+    assert pd.frames[-1].fn == "kmem_slab_alloc" and pd.wmesg == "VMWait"
+    assert ty.reserved_slab == 0

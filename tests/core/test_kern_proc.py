@@ -5,8 +5,8 @@ import attrs
 from ztui.core.boot import boot
 from ztui.core.frames import HANDLERS
 from ztui.core.kern_proc import TOUCH, rate_allows
-from ztui.core.state import PhaseCfg
 from ztui.core.simulator import Simulator
+from ztui.core.state import PhaseCfg
 from ztui.core.vm_object import pindex_of
 from ztui.core.vm_page_queues import ACT_INIT, DIRTY, PMAP_REF, REFERENCED, act_count
 from ztui.scenario.model import Rate, Size
@@ -132,3 +132,18 @@ def test_a_rate_above_what_the_cpu_can_fault_runs_as_unthrottled():
     runs = [Simulator.from_scenario(s, log=False) for s in (base, fast)]
     verdicts = [sim.run() for sim in runs]
     assert verdicts[0].kind == verdicts[1].kind and runs[0].step_count == runs[1].step_count
+
+
+def test_exit_gives_every_map_entry_back():
+    """exit1 -> vm_map_remove: vm_map_entry_dispose of each mapping, then the reservation released; the
+    hidden cushion (base - avail, 265 at boot) is whole again, and every entry the CPU's cache took from the
+    zone is back on it (base = boot's + the zone's items in use - entries created + entries disposed)."""
+    scenario = small_scenario(swapmeta="zalloc", procs=(("sh", (("alloc", 1), ("alloc", 1), ("exit", 0))),))
+    sim = Simulator.from_scenario(scenario)
+    k = sim.k
+    z = k.zones["MAP ENTRY"]
+    cushion, base, inuse = k.gd_vme_base[0] - k.gd_vme_avail[0], k.gd_vme_base[0], z.inuse
+    assert sim.run().kind == "ok"
+    assert k.gd_vme_base[0] - k.gd_vme_avail[0] == cushion
+    assert k.gd_vme_base[0] == base + z.inuse - inuse
+    assert k.threads[-1].map_entries == 0

@@ -14,8 +14,8 @@ from ztui.core.vm_pageout import (
     CACHE,
     END,
     INACTIVE,
-    MAXSCAN_DIVIDER,
     PAGING_TARGET1,
+    PASS,
     TOP,
     WOKE,
     max_launder,
@@ -24,7 +24,7 @@ from ztui.core.vmstats import compute_thresholds
 from ztui.scenario.bundled import resolve_scenario
 from ztui.scenario.load import load_scenario
 
-from .helpers import put_pages, queue_pages, small_scenario
+from .helpers import put_pages, queue_pages, small_scenario, two_gib_kernel
 
 
 def pager(pc: int, **fields):
@@ -331,3 +331,63 @@ def test_the_emergency_pager_takes_over_from_a_wedged_primary():
         pass
     assert len(emergpager.frames) > 1, "the emergency pager never ran a pass"
     assert sim.tick // sim.hz - sim.k.vm_pagedaemon_uptime >= 2
+
+
+@pytest.mark.parametrize("free_cache,woken", [(5369, False), (5370, True), (8054, True)])
+def test_a_pass_ending_between_paging_wait_and_paging_start_wakes_the_vm_waiters(free_cache, woken):
+    """End of pass (2727-2735): still short of v_paging_start, so TARGET1 again, but !vm_paging_wait() wakes
+    the vm_wait sleepers at once (2 GiB: v_paging_wait 5370, v_paging_start 8055)."""
+    k = two_gib_kernel(1349, free_cache - 1349)
+    pd = k.threads[0]
+    f = pd.frames[0]
+    f.pc, f.avail_shortage = END, 0
+    user = k.threads[-1]
+    user.state, user.wchan, user.wmesg, user.wake_tick = "S", CHAN_FREE_COUNT, "vmwait", k.tick + 100
+    run(k, pd, f)
+    assert (f.state, k.vm_pages_needed) == (PAGING_TARGET1, 2)
+    assert (user.state == "R" and not user.timed_out) is woken
+
+
+def test_the_cache_scan_keeps_vm_cache_scan_min_pages():
+    """vm_pageout_scan_cache (1690-1760): it stops with VM_CACHE_SCAN_MIN (16) pages still cached."""
+    k, obj, pd, f = pager(CACHE)
+    put_pages(k, "cache", obj.oid, 0, 40, 0)
+    low_memory(k)
+    while f.pc == CACHE:
+        run(k, pd, f)
+    assert k.cache == 16 and k.free < k.th.v_free_target
+
+
+def test_caching_clean_pages_wakes_a_vm_wait_sleeper_before_its_timeout():
+    """vm_page_cache() runs vm_page_free_wakeup: once free+cache passes v_free_min + 16 the sleeper wakes, mid-scan."""
+    k, obj, pd, f = pager(INACTIVE)
+    put_pages(k, "inactive", obj.oid, 0, 40, 0)
+    low_memory(k)
+    user = k.threads[-1]
+    user.state, user.wchan, user.wmesg, user.wake_tick = "S", CHAN_FREE_COUNT, "vmwait", k.tick + 100
+    k.vm_pages_waiting = 1
+    while f.pc == INACTIVE and user.state == "S":
+        run(k, pd, f)
+    assert user.state == "R" and not user.timed_out and f.pc == INACTIVE
+    assert k.free + k.cache == k.th.v_free_min + 16
+
+
+def test_an_oom_kill_ends_its_victims_sleep_in_user_mode():
+    """killproc's SIGKILL interrupts a nanosleep: the victim runs, to exit."""
+    k, obj, pd, f = pager(END, npass=20)
+    put_pages(k, "active", obj.oid, 0, 50, DIRTY)
+    low_memory(k)
+    k.swap_pager_full = 2
+    victim = k.threads[-1]
+    victim.state, victim.wchan, victim.wmesg, victim.wake_tick = "S", "", "nanslp", k.tick + 1000
+    run(k, pd, f)
+    assert victim.lowmemkill and victim.state == "R"
+
+
+def test_a_pass_adds_the_allocations_that_failed_to_its_shortage():
+    """vm_pageout_scan (2492-2500): avail_shortage = target1 shortfall + vm_pageout_deficit, which is then reset."""
+    k, obj, pd, f = pager(PASS, state=PAGING_TARGET1)
+    low_memory(k)
+    k.vm_pageout_deficit = 5
+    run(k, pd, f)
+    assert f.avail_shortage == k.th.v_paging_target1 - (k.free + k.cache) + 5 and k.vm_pageout_deficit == 0

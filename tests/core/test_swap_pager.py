@@ -4,7 +4,7 @@ from ztui.core.boot import boot
 from ztui.core.frames import HANDLERS
 from ztui.core.simulator import Simulator
 from ztui.core.state import FlushFrame, MetaBuildFrame
-from ztui.core.swap_pager import NSW_CLUSTER_MAX
+from ztui.core.swap_pager import NSW_CLUSTER_MAX, swap_page_free, swap_zone_exhausted, swp_sizecheck
 from ztui.core.vm_page_queues import BUSY, DIRTY, WINATCFLS
 from ztui.scenario.bundled import resolve_scenario
 from ztui.scenario.load import load_scenario
@@ -76,7 +76,7 @@ def test_a_page_that_already_has_swap_gives_its_old_block_back():
 def test_swapping_in_reads_one_page_per_fault():
     """vm.swap_burst_read is 0 (swap_pager.c:171): swap_pager_getpage reads the faulting page alone."""
     scenario = small_scenario(swapmeta="zalloc", procs=(("hog", (("alloc", 10), ("touch", 2), ("exit", 0))),))
-    sim = Simulator.from_scenario(scenario)
+    sim = Simulator.from_scenario(scenario, check_every=1)  # a page read back is unwired: conservation holds
     hog = sim.k.threads[-1]
     reads = 0
     while sim.step():
@@ -97,3 +97,37 @@ def test_at_most_four_async_swap_writes_are_in_flight_in_a_whole_run():
         assert len(sim.k.io) <= 4
         peak = max(peak, len(sim.k.io))
     assert peak >= 2
+
+
+def test_swap_is_almost_full_below_nswap_lowat():
+    """swp_sizecheck() (swap_pager.c:299-315): swap_pager_almost_full below nswap_lowat, cleared above nswap_hiwat."""
+    k = boot(small_scenario(swapmeta="zalloc"), 0)
+    k.swap_free = k.nswap_lowat
+    swp_sizecheck(k)
+    assert not k.swap_pager_almost_full
+    k.swap_free = k.nswap_lowat - 1
+    swp_sizecheck(k)
+    assert k.swap_pager_almost_full
+
+
+def test_freeing_a_swblocks_last_page_frees_the_swblock():
+    """swp_pager_meta_ctl(SWM_FREE): the block goes back to swap, and an empty swblock to its zone."""
+    k = boot(small_scenario(swapmeta="zalloc"), 0)
+    obj = k.objects[k.threads[-1].anon]
+    z = k.zones["SWAPMETA"]
+    obj.swb[0] = 0b11
+    z.zfreecnt, z.inuse = z.zfreecnt - 1, z.inuse + 1
+    free, zfree, swap = z.zfreecnt, z.inuse, k.swap_free
+    swap_page_free(k, obj, 0)
+    assert obj.swb == {0: 0b10} and (z.zfreecnt, k.swap_free) == (free, swap + 1)
+    swap_page_free(k, obj, 1)
+    assert obj.swb == {} and (z.zfreecnt, z.inuse, k.swap_free) == (free + 1, zfree - 1, swap + 2)
+
+
+def test_the_swap_zone_exhausted_kills_the_biggest_process_and_pauses():
+    """nowait-reserve, FreeBSD's way (swap_pager.c swp_pager_meta_build): vm_pageout_oom(VM_OOM_SWAPZ), pause("swzonxb", 10)."""
+    k = boot(small_scenario(mitigations=("nowait-reserve",)), 0)
+    pd, victim = k.threads[0], k.threads[-1]
+    swap_zone_exhausted(k, pd)
+    assert k.oom_kills == 1 and victim.lowmemkill
+    assert (pd.wmesg, pd.wake_tick - k.tick) == ("swzonxb", 10)

@@ -2,6 +2,7 @@
 
 import pytest
 
+from ztui.core import vm_page as V
 from ztui.core.simulator import Simulator
 from ztui.core.vfs_bio import TRY_LAST, TRY_NORMAL, TRY_SYSTEM, bio_page_alloc, brelse_pages
 
@@ -72,3 +73,16 @@ def test_a_read_goes_on_while_faults_wait_for_severe_to_pass():
             if make.frames and make.frames[0].npages > before:
                 read_while_severe += 1
     assert read_while_severe, "the reader never got a page while faults were held at severe"
+
+
+def test_a_buffer_released_to_the_cache_wakes_a_waiting_pager():
+    """brelse under low memory puts the pages on PQ_CACHE and runs vm_page_free_wakeup: the pagers' VMWait ends
+    once free+cache reaches v_pageout_free_min (678 at 2 GiB)."""
+    k = two_gib_kernel(600)
+    pd = k.threads[0]
+    assert V.vm_wait(k, pd, 0)
+    vnode = k.objects[k.threads[-1].vnode]
+    k.wired += 78
+    k.bio_pages += 78
+    assert brelse_pages(k, vnode.oid, 0, 78) == "cache"
+    assert pd.state == "R" and not pd.timed_out

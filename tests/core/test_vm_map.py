@@ -1,10 +1,20 @@
 """The per-CPU map-entry reserve and the MAP ENTRY zone (sys/vm/vm_map.c:876-1015, vm_kern.c:207-295)."""
 
 import attrs
+import pytest
 
 from ztui.core.boot import boot
+from ztui.core.frames import HANDLERS
 from ztui.core.simulator import Simulator
-from ztui.core.vm_map import MAP_RESERVE_COUNT, vm_map_entry_release
+from ztui.core.state import ReserveFrame, ZallocFrame
+from ztui.core.vm_map import (
+    MAP_RESERVE_COUNT,
+    vm_map_entry_create,
+    vm_map_entry_dispose,
+    vm_map_entry_krelease,
+    vm_map_entry_kreserve,
+    vm_map_entry_release,
+)
 from ztui.scenario.bundled import resolve_scenario
 from ztui.scenario.load import load_scenario
 
@@ -24,11 +34,50 @@ def test_release_trims_the_cache_past_map_reserve_slop():
     k = boot(small_scenario(), 0)
     z = k.zones["MAP ENTRY"]
     k.gd_vme_avail[0], k.gd_vme_base[0] = 510, 775
-    free_before = z.zfreecnt
+    free_before, inuse_before = z.zfreecnt, z.inuse
     vm_map_entry_release(k, 0, 2)
     assert k.gd_vme_avail[0] == 512 and z.zfreecnt == free_before
     vm_map_entry_release(k, 0, 1)
     assert k.gd_vme_avail[0] == 448 and k.gd_vme_base[0] == 775 - 65 and z.zfreecnt == free_before + 65
+    assert z.inuse == inuse_before - 65, "zfree of each trimmed entry: the zone's in-use count falls with it"
+
+
+@pytest.mark.parametrize(
+    "avail,refills,after",
+    [
+        (MAP_RESERVE_COUNT + 1, 0, 1),
+        (MAP_RESERVE_COUNT, 0, 0),  # exactly enough: no refill
+        (MAP_RESERVE_COUNT - 1, 1, 0),  # one short: one entry from the zone, credited to base and avail, then taken
+        (MAP_RESERVE_COUNT - 3, 3, 0),
+    ],
+)
+def test_vm_map_entry_reserve_refills_only_the_entries_missing(avail, refills, after):
+    """vm_map_entry_reserve (909-931): while avail < count, zalloc one entry (base and avail +1); then avail -= count."""
+    k = boot(small_scenario(swapmeta="zalloc"), 0)
+    t = k.threads[-1]
+    cpu, z = t.cpu, k.zones["MAP ENTRY"]
+    k.gd_vme_avail[cpu] = avail
+    base, inuse = k.gd_vme_base[cpu], z.inuse
+    t.frames.append(ReserveFrame(count=MAP_RESERVE_COUNT))
+    while isinstance(t.frames[-1], (ReserveFrame, ZallocFrame)):
+        HANDLERS[type(t.frames[-1])](k, t, t.frames[-1])
+    assert t.rv == MAP_RESERVE_COUNT
+    assert (k.gd_vme_avail[cpu], k.gd_vme_base[cpu], z.inuse) == (after, base + refills, inuse + refills)
+
+
+def test_create_dispose_and_kreserve_move_the_counts_as_the_kernel_does():
+    """vm_map_entry_create pops base and uses one of the reservation; dispose pushes n back onto both;
+    kreserve takes from avail with no refill (into the cushion), krelease gives it back."""
+    k = boot(small_scenario(), 0)
+    avail, base = k.gd_vme_avail[0], k.gd_vme_base[0]
+    assert vm_map_entry_create(k, 0, MAP_RESERVE_COUNT) == MAP_RESERVE_COUNT - 1
+    assert k.gd_vme_base[0] == base - 1
+    assert vm_map_entry_dispose(k, 0, 3, 2) == 5
+    assert k.gd_vme_base[0] == base + 1
+    assert vm_map_entry_kreserve(k, 0, MAP_RESERVE_COUNT) == MAP_RESERVE_COUNT
+    assert k.gd_vme_avail[0] == avail - MAP_RESERVE_COUNT < 0, "below zero: the cushion"
+    vm_map_entry_krelease(k, 0, MAP_RESERVE_COUNT)
+    assert k.gd_vme_avail[0] == avail
 
 
 def test_a_map_entry_zone_refill_uses_the_cushion_and_renormalises_avail():

@@ -7,10 +7,12 @@ from hypothesis import strategies as st
 
 from ztui.core import vm_page as V
 from ztui.core.copying import clone_kernel, encode
+from ztui.core.kern_synch import tsleep
 from ztui.core.state import SlabAllocFrame
 from ztui.core.vm_page import (
     CHAN_FREE_COUNT,
     CHAN_PAGEOUT_PAGES_NEEDED,
+    CHAN_PAGES_NEEDED,
     VM_ALLOC_INTERRUPT,
     VM_ALLOC_NORMAL,
     VM_ALLOC_QUICK,
@@ -192,3 +194,59 @@ def test_vm_page_alloc_n_far_from_the_thresholds_is_one_change():
     pushing = two_gib_kernel(9000, ncpus=2)
     pushing.gd_free[pushing.curcpu], pushing.gd_adj_free[pushing.curcpu] = 9000, -10
     assert V.push_due(pushing, 9000 - 32, 0) and V.plain_allocations(pushing, None, 32)
+
+
+def test_a_users_vm_wait_wakes_the_sleeping_pagedaemon_before_its_timeout():
+    """vm_wait() (2952-2962), the user path: vm_pages_needed 0 -> 1 and wakeup(&vm_pages_needed), ending psleep early."""
+    k = two_gib_kernel(1349)
+    pagedaemon, user = k.threads[0], k.threads[-1]
+    tsleep(k, pagedaemon, CHAN_PAGES_NEEDED, "psleep", k.hz // 10)
+    k.vm_pages_needed = 0
+    assert vm_wait(k, user, 0)
+    assert pagedaemon.state == "R" and not pagedaemon.timed_out
+    assert (k.vm_pages_needed, k.vm_pages_waiting) == (1, 1)
+    assert (user.wchan, user.wmesg, user.wake_tick - k.tick) == (CHAN_FREE_COUNT, "vmwait", k.hz)
+
+
+def test_paging_severe_turns_at_v_free_severe_when_a_sysctl_sets_it_above_v_free_reserved():
+    """By default severe (1342) sits below reserved (1349), so "free below reserved" decides; vm.v_free_severe may be set above it."""
+    k = two_gib_kernel(0)
+    k.th = attrs.evolve(k.th, v_free_severe=2000)
+    k.free, k.cache = 1500, 499
+    assert V.vm_paging_severe(k)
+    k.cache = 500
+    assert not V.vm_paging_severe(k)
+
+
+@pytest.mark.parametrize(
+    "nice,free_cache,waits",
+    [
+        # vm_paging_min_nice: d = (v_paging_wait - v_free_min - 1) >> 1 = (5370 - 2685 - 1) >> 1 = 1342,
+        # and v_free_min rises by (nice + 20) * d / 40 for nice != 0
+        (0, 2684, True), (0, 2685, False),
+        (1, 2685 + 704 - 1, True), (1, 2685 + 704, False),  # 21 * 1342 // 40 = 704
+        (20, 2685 + 1342 - 1, True), (20, 2685 + 1342, False),  # 40 * 1342 // 40
+        (-20, 2684, True), (-20, 2685, False),  # offset 0
+    ],
+)
+def test_the_nice_trip_point_of_vm_wait(nice, free_cache, waits):
+    k = two_gib_kernel(1349, free_cache - 1349)
+    assert V.vm_paging_min_nice(k, nice) is waits
+
+
+def test_an_allocation_while_paging_is_wanted_wakes_the_pagedaemon_again():
+    """pagedaemon_wakeup() (vm_page.c:2750-2770): vm_pages_needed 1 or less: set it to 1 and wakeup; above: count."""
+    k = two_gib_kernel(5000)
+    pagedaemon = k.threads[0]
+    k.vm_pages_needed = 1
+    tsleep(k, pagedaemon, CHAN_PAGES_NEEDED, "psleep", k.hz // 10)
+    assert vm_page_alloc(k, None, VM_ALLOC_NORMAL)
+    assert pagedaemon.state == "R" and not pagedaemon.timed_out and k.vm_pages_needed == 1
+
+
+def test_a_fault_waits_about_110_ms():
+    """vm_wait_pfault(): tsleep(&vmstats.v_free_count, 0, "pfault", hz / 10 + 1)."""
+    k = two_gib_kernel(1000)
+    user = k.threads[-1]
+    V.vm_wait_pfault(k, user)
+    assert (user.wchan, user.wmesg, user.wake_tick - k.tick) == (CHAN_FREE_COUNT, "pfault", 11)

@@ -8,6 +8,7 @@ from tui_support import DEFAULT, LONG, SIZE, FakeClock, make_app, pilot_test, to
 from ztui.core.simulator import Simulator
 from ztui.scenario.bundled import SCENARIO_DIR
 from ztui.scenario.load import load_scenario
+from ztui.trace import TraceRecorder
 from ztui.tui.commands import ZtuiCommands
 from ztui.tui.panes.events import EventsPane
 from ztui.tui.panes.threads import ThreadsPane
@@ -15,7 +16,6 @@ from ztui.tui.screens.help import HelpScreen
 from ztui.tui.screens.prompts import FilterScreen, GotoScreen, PickerScreen
 from ztui.tui.screens.text import ProblemsScreen, TextScreen
 from ztui.tui.statusbar import StatusBar
-from ztui.trace import TraceRecorder
 
 
 def headless(path=DEFAULT) -> Simulator:
@@ -66,7 +66,8 @@ async def test_r_runs_at_the_set_speed_and_pauses():
         assert app.mode == "run" and "run" in status(app)
         for eighths in range(1, 6):  # 100 steps a second: after k/8 s, int(12.5 k) steps are due
             clock.advance(1 / 8)
-            await until(lambda: app.session.sim.step_count == int(12.5 * eighths))
+            due = int(12.5 * eighths)
+            await until(lambda due=due: app.session.sim.step_count == due)
         await pilot.press("r")
         assert app.mode == "paused"
         assert app.session.sim.step_count == 62

@@ -5,8 +5,8 @@ from __future__ import annotations
 from tui_support import SIZE, make_app, pane_text, pilot_test
 
 from ztui.tui.banner import VerdictBanner
-from ztui.tui.panes.events import EventsPane
 from ztui.tui.panes.chart import ChartPane
+from ztui.tui.panes.events import EventsPane
 from ztui.tui.panes.mapentry import MapEntryPane
 from ztui.tui.panes.queues import QueuesPane
 from ztui.tui.panes.slabs import SlabsPane

@@ -11,16 +11,16 @@ import attrs
 
 from ztui.scenario.model import USEC, AllocatorKind, Scenario
 
-from .kern_kmalloc import KMALLOC_SLAB_PAGES, TYPE_NAMES, cacheline_align, malloc_mgt_init_count, new_slab
 from .intr import MCLBYTES, ZONE_CLUSTERS, ZONE_PAGES
-from .kern_synch import STEP_UNITS
+from .kern_kmalloc import KMALLOC_SLAB_PAGES, TYPE_NAMES, cacheline_align, malloc_mgt_init_count, new_slab
 from .kern_proc import FIRST_PID, spawn_objects
+from .kern_synch import STEP_UNITS
 from .state import (
     Config,
     IthreadFrame,
     Kernel,
-    KobjCfg,
     KmallocType,
+    KobjCfg,
     PageoutFrame,
     PhaseCfg,
     PollerFrame,
@@ -99,7 +99,7 @@ def boot(sc: Scenario, seed: int) -> Kernel:
     )
     mitigations = frozenset(x.value for x in sc.allocators.mitigations)
     k = Kernel(
-        th=None,
+        th=None,  # type: ignore[arg-type]  # computed below, once boot's wiring leaves the free count
         cfg=cfg,
         hz=hz,
         ncpus=m.ncpus,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .kern_proc import EXIT, EXIT_REMOVE, MMAP_DONE, phase_cfg
-from .state import RUN, Kernel, Thread
+from .state import RUN, Kernel, KmallocObjFrame, Thread
 from .vm_pageout import PC_FUNCTION
 
 SLEEP_FUNCTION = {
@@ -49,7 +49,7 @@ def frame_path(k: Kernel, t: Thread) -> list[str]:
                 path.extend(("sys_mmap", "vm_map_find"))
             else:
                 path.extend(USER_PATH[op])
-        elif f.fn == "kmalloc_obj":
+        elif isinstance(f, KmallocObjFrame):
             path.append(f"kmalloc_obj({k.cfg.ktype_names[f.ktype]})")
         elif f.fn == "vm_pageout_flush":
             path.extend(("vm_pageout_flush", "swap_pager_putpages"))

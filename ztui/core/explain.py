@@ -191,7 +191,8 @@ def explain_wedge(k: Kernel, kind: Verdict) -> VerdictView:
             " (their work frees nothing the wedged threads wait for)"
         )
     names = ", ".join(t.name for t in stuck)
-    scope = f" (partial: {len(running)} other thread{'s' if len(running) != 1 else ''} still run{'' if len(running) != 1 else 's'})" if running else ""
+    plural = len(running) != 1
+    scope = f" (partial: {len(running)} other thread{'s' if plural else ''} still run{'' if plural else 's'})" if running else ""
     if kind is Verdict.LIVELOCK:
         headline = (
             f"livelock{scope}: {names} made no progress for {window / k.hz:.0f} s; they wake only on timeouts"

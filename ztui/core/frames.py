@@ -11,21 +11,23 @@ retry.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from .state import Frame, Kernel, Thread
 
 CONT = 0
 DONE = 1
 
-Handler = Callable[[Kernel, Thread, Frame], int]
+F = TypeVar("F", bound=Frame)
+Handler = Callable[[Kernel, Thread, Any], int]  # called only with frames of its own class
 HANDLERS: dict[type, Handler] = {}
 
 
-def kernel_function(frame_class: type) -> Callable[[Handler], Handler]:
+def kernel_function(frame_class: type[F]) -> Callable[[Callable[[Kernel, Thread, F], int]], Callable[[Kernel, Thread, F], int]]:
     """Register the handler that runs frames of ``frame_class``."""
 
-    def register(fn: Handler) -> Handler:
+    def register(fn: Callable[[Kernel, Thread, F], int]) -> Callable[[Kernel, Thread, F], int]:
         HANDLERS[frame_class] = fn
         return fn
 

@@ -20,7 +20,7 @@ when it ends.
 
 from __future__ import annotations
 
-from .state import KmemAlloc3Frame, Kernel, SlabAllocFrame, Thread, ThreadKind
+from .state import Kernel, KmemAlloc3Frame, SlabAllocFrame, Thread, ThreadKind
 from .vmstats import cpu_counts
 
 VM_ALLOC_NORMAL = 0x01

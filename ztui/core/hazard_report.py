@@ -7,7 +7,7 @@ from .hazard import EPISODES, PAGERS, class_floor, floor_of
 from .kern_kmalloc import KMALLOC_SLAB_PAGES
 from .kern_slaballoc import slab_page_class
 from .snapshot import HazardView, LowWaterView, VerdictView
-from .state import Kernel, KmemAlloc3Frame, SlabAllocFrame
+from .state import Kernel, SlabAllocFrame
 from .vm_page import VM_ALLOC_INTERRUPT, VM_ALLOC_NORMAL, VM_ALLOC_SYSTEM, class_name
 
 KEEP = 50  # closest approaches a report keeps
@@ -127,7 +127,8 @@ def _why_kmalloc_obj(k: Kernel, hazards: tuple[HazardView, ...]) -> str:
         waited = (h.end_tick - h.tick) / k.hz
         return (
             f"{assembled} The closest ({h.thread}, from step {h.step}, {seconds(k, h.tick)}) had to wait: it was"
-            f" {-h.lowest_margin} page{'s' if h.lowest_margin != -1 else ''} short with {h.pages_needed_then} of its 32 to go, and waited {waited:.2f} s"
+            f" {-h.lowest_margin} page{'s' if h.lowest_margin != -1 else ''} short with {h.pages_needed_then} of its 32 to go,"
+            f" and waited {waited:.2f} s"
             " in vm_wait until others freed memory (a process freeing or exiting, the other pager caching clean"
             " pages): a wedge needs only that"
             f" nobody does. {taken_text(h).capitalize()}."

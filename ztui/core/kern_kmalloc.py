@@ -7,7 +7,7 @@ list, so an object freed into a slab on ``empty`` is found only by a poll.
 
 from __future__ import annotations
 
-from .frames import CONT, DONE, call, emit, kernel_function, ret
+from .frames import DONE, call, emit, kernel_function, ret
 from .kern_synch import made_progress, tsleep
 from .state import Kernel, KmallocObjFrame, KmallocType, PollerFrame, Slab, SlabAllocFrame, Thread, ThreadKind
 from .vm_page import vm_page_free_toq

@@ -22,7 +22,7 @@ from .kern_kmalloc import M_INTWAIT, M_ZERO, kobj_allocate_from_slabs, kobj_due,
 from .kern_synch import charge, made_progress, slice_room, start_read, tsleep
 from .state import DISK, PAGES_UNBOUNDED, ZOMB, Kernel, KmallocObjFrame, PhaseCfg, ReserveFrame, Thread, UserFrame
 from .swap_pager import object_channel, swap_page_free, swp_pager_meta_free_all
-from .vfs_bio import BUF_PAGES, TRY_NORMAL, bio_page_alloc, brelse_pages
+from .vfs_bio import BUF_PAGES, bio_page_alloc, brelse_pages
 from .vm_map import (
     MAP_RESERVE_COUNT,
     vm_map_entry_create,
@@ -51,8 +51,8 @@ from .vm_page import (
     vm_wait,
     vm_wait_pfault,
 )
-from .vmstats import cpu_counts, vmstats_free_add
 from .vm_page_queues import ACT_INIT, BUSY, DIRTY, PMAP_REF, REFERENCED, act_count, with_act
+from .vmstats import PCPU_SYNC, cpu_counts, vmstats_free_add
 
 FIRST_PID = 100
 
@@ -78,6 +78,11 @@ FAULTED = DIRTY | REFERENCED | PMAP_REF  # a page just written by its process
 def phase_cfg(k: Kernel, t: Thread) -> PhaseCfg | None:
     phases = k.cfg.procs[t.pid - FIRST_PID].phases
     return phases[t.phase] if t.phase < len(phases) else None
+
+
+def current_phase(k: Kernel, t: Thread) -> PhaseCfg:
+    """The phase a process is running (its user frame is past the last one only at exit)."""
+    return k.cfg.procs[t.pid - FIRST_PID].phases[t.phase]
 
 
 def next_phase(k: Kernel, t: Thread, f: UserFrame) -> int:
@@ -145,7 +150,7 @@ def mmap_done(k: Kernel, t: Thread, f: UserFrame) -> int:
     """vm_map_insert used one entry of the reservation; the rest is released."""
     vm_map_entry_release(k, t.cpu, vm_map_entry_create(k, t.cpu, t.rv))
     t.map_entries += 1
-    op = phase_cfg(k, t).op
+    op = current_phase(k, t).op
     obj = k.objects[t.anon]
     if obj.region and op != "read":
         obj.mapped += obj.region
@@ -184,7 +189,7 @@ def wait_for_rate(k: Kernel, t: Thread, ph: PhaseCfg) -> int:
 
 
 def fault_loop(k: Kernel, t: Thread, f: UserFrame) -> int:
-    ph = phase_cfg(k, t)
+    ph = current_phase(k, t)
     if 0 <= ph.pages <= t.done:
         return next_phase(k, t, f)
     allowed = wait_for_rate(k, t, ph)
@@ -211,6 +216,10 @@ def fault_batch(k: Kernel, t: Thread, ph: PhaseCfg, allowed: int) -> int:
         free + cache - th.v_paging_start,
         k.free - 1,
     )
+    if k.ncpus > 1:
+        # The CPU's free delta is pushed to the global once it passes -PCPU_SYNC (vmstats._pushed): page by
+        # page that may happen only at the batch's last page, so the batch's deltas add up alike.
+        headroom = min(headroom, k.gd_adj_free[k.curcpu] + PCPU_SYNC + 2)
     if headroom <= 1 or ph.op == "churn":
         return 1
     obj = k.objects[t.anon]
@@ -250,7 +259,7 @@ def pfault_woke(k: Kernel, t: Thread, f: UserFrame) -> int:
     if vm_paging_severe(k) and not t.lowmemkill:
         vm_wait_pfault(k, t)
         return DONE
-    f.pc = TOUCH if phase_cfg(k, t).op == "touch" else FAULT
+    f.pc = TOUCH if current_phase(k, t).op == "touch" else FAULT
     return CONT
 
 
@@ -259,7 +268,7 @@ def pfault_woke(k: Kernel, t: Thread, f: UserFrame) -> int:
 
 def read_loop(k: Kernel, t: Thread, f: UserFrame) -> int:
     """sys_read -> bread: fill a buffer page by page (allocbuf), then read it."""
-    ph = phase_cfg(k, t)
+    ph = current_phase(k, t)
     if f.npages == 0 and ph.pages <= t.done:
         return next_phase(k, t, f)
     if f.npages == 0 and wait_for_rate(k, t, ph) <= 0:
@@ -301,7 +310,7 @@ def touch_loop(k: Kernel, t: Thread, f: UserFrame) -> int:
     """Read the next live page again: the pmap marks a resident page referenced, a
     page on PQ_INACTIVE or PQ_CACHE faults and is reactivated, a swapped-out
     page faults and is read back (swap_pager_getpages)."""
-    ph = phase_cfg(k, t)
+    ph = current_phase(k, t)
     obj = k.objects[t.anon]
     if t.done >= ph.pages or obj.lo >= obj.hi:
         return next_phase(k, t, f)
@@ -388,7 +397,7 @@ def free_oldest(k: Kernel, t: Thread) -> bool:
 
 
 def free_loop(k: Kernel, t: Thread, f: UserFrame) -> int:
-    ph = phase_cfg(k, t)
+    ph = current_phase(k, t)
     obj = k.objects[t.anon]
     if t.done >= ph.pages or obj.lo >= obj.hi:
         return next_phase(k, t, f)

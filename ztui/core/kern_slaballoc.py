@@ -8,19 +8,19 @@ another inside kmalloc).
 
 from __future__ import annotations
 
-from .kern_synch import made_progress
 from . import hazard
 from .frames import DONE, call, emit, kernel_function, ret
 from .kern_kmalloc import (
     KMALLOC_SLAB_PAGES,
-    SLAB_ALLOCATED,
-    SLAB_NULL,
-    SLAB_RESERVED,
     M_USE_INTERRUPT_RESERVE,
     M_USE_RESERVE,
     M_WAITOK,
+    SLAB_ALLOCATED,
+    SLAB_NULL,
+    SLAB_RESERVED,
 )
-from .state import KmemAlloc3Frame, Kernel, ReserveFrame, SlabAllocFrame, Thread
+from .kern_synch import made_progress
+from .state import Kernel, KmemAlloc3Frame, ReserveFrame, SlabAllocFrame, Thread
 from .vm_map import (
     MAP_RESERVE_COUNT,
     vm_map_entry_create,

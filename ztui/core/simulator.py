@@ -8,19 +8,19 @@ when asked for (record_history()), the step-indexed history the TUI draws.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 
 import attrs
-from typing import Callable
 
 from ztui.scenario.model import USEC, Scenario, Scheduler
 
 from . import (  # noqa: F401  (register kernel functions)
     intr,
-    vfs_bio,
     kern_kmalloc,
     kern_proc,
     kern_slaballoc,
     swap_pager,
+    vfs_bio,
     vm_kern,
     vm_map,
     vm_pageout,
@@ -28,28 +28,28 @@ from . import (  # noqa: F401  (register kernel functions)
 )
 from .boot import boot
 from .copying import clone_kernel, encode, state_digest
+from .explain import explain
 from .frames import CONT, HANDLERS
+from .hazard_report import hazard_view, keep_closest, open_episodes, why
 from .history import DEFAULT_CAPACITY, HistoryView, StepHistory
 from .invariants import assert_invariants
 from .kern_synch import (
     RUN,
     STEP_UNITS,
+    fire_timeouts,
     io_channel,
+    next_event_tick,
     next_io,
     now,
-    wakeup,
-    fire_timeouts,
-    next_event_tick,
     pick_random,
     pick_round_robin,
+    wakeup,
 )
-from .explain import explain
-from .hazard_report import hazard_view, keep_closest, open_episodes, why
 from .snapshot import EventView, HazardView, LowWaterView, Snapshot, VerdictView
 from .state import Kernel, Thread, Verdict
 from .verdict import check_stuck, workload_complete
-from .vmstats import hardclock_rollup
 from .views import build_snapshot
+from .vmstats import hardclock_rollup
 
 EVENT_LOG_MAX = 5000
 
@@ -178,16 +178,19 @@ class Simulator:
         """
         if self.step_history is None:
             self._use_history(StepHistory(self.k, capacity))
+        assert self.step_history is not None
         return self.step_history
 
     def _use_history(self, history: StepHistory) -> None:
         self.step_history = history
-        self._end_step = self._end_step_recorded  # an instance attribute: the class's path stays as it was
+        self._end_step = self._end_step_recorded  # type: ignore[method-assign]  # an instance attribute: the class's path stays as it was
 
     def _end_step_recorded(self, clock: bool = False) -> bool:
         Simulator._end_step(self, clock)
-        if self.k.step >= self.step_history.next_at:
-            self.step_history.sample(self.k)
+        history = self.step_history
+        assert history is not None
+        if self.k.step >= history.next_at:
+            history.sample(self.k)
         return True
 
     # --- stepping ------------------------------------------------------------
@@ -332,19 +335,21 @@ class Simulator:
 
     def _drain_log(self) -> None:
         k = self.k
-        names = k.threads
-        for step, tid, sub, text in k.log:
+        names, log = k.threads, k.log
+        assert log is not None
+        for step, tid, sub, text in log:
             name = names[tid].name if tid >= 0 else ""
             self.events.append(EventView(step, k.tick, name, sub, text))
-        k.log.clear()
+        log.clear()
 
     def _drain_hazards(self) -> None:
-        k = self.k
-        self.hazard_count += len(k.hazlog)
-        new = [hazard_view(r) for r in k.hazlog]
+        hazlog = self.k.hazlog
+        assert hazlog is not None
+        self.hazard_count += len(hazlog)
+        new = [hazard_view(r) for r in hazlog]
         self.hazards = keep_closest(self.hazards, new)
         self._cover_low_water(new)
-        k.hazlog.clear()
+        hazlog.clear()
 
     def _cover_low_water(self, episodes: list[HazardView]) -> None:
         """Remember the closest of the episodes that spanned the low-water step (a newer low forgets it)."""

@@ -9,12 +9,12 @@ a clock tick, so a latency below one tick takes one tick.
 
 from __future__ import annotations
 
-from .frames import CONT, DONE, call, emit, kernel_function, ret
-from .kern_kmalloc import kfree_obj
 from bisect import insort
 
+from .frames import CONT, DONE, call, emit, kernel_function, ret
+from .kern_kmalloc import kfree_obj
 from .kern_synch import done_at, now, tsleep, wakeup
-from .state import DISK, FlushFrame, IoReq, KmallocObjFrame, Kernel, MetaBuildFrame, Thread, VmObject
+from .state import DISK, FlushFrame, IoReq, Kernel, KmallocObjFrame, MetaBuildFrame, Thread, VmObject
 from .vm_object import ACTIVE, INACTIVE, queue_add, queue_insert, queue_take
 from .vm_page import vm_paging_severe, vm_wait
 from .vm_page_queues import BUSY, DIRTY, WINATCFLS

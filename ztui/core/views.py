@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .callpath import callpath
+from .explain import wait_chain
 from .kern_proc import FIRST_PID, phase_cfg
 from .kern_slaballoc import assembling_pages
 from .snapshot import (
@@ -18,9 +19,8 @@ from .snapshot import (
     ThreadView,
     WorkloadView,
 )
-from .state import RUN, Kernel, Thread
+from .state import RUN, FlushFrame, Kernel, KmemAlloc3Frame, PageoutFrame, ReserveFrame, SlabAllocFrame, Thread
 from .vm_pageout import STATE_NAMES
-from .explain import wait_chain
 from .vmstats import THRESHOLD_NAMES
 
 if TYPE_CHECKING:
@@ -28,16 +28,16 @@ if TYPE_CHECKING:
 
 def progress(k: Kernel, t: Thread) -> str:
     for f in reversed(t.frames):
-        if f.fn == "kmem_slab_alloc":
+        if isinstance(f, SlabAllocFrame):
             return f"page {f.held + 1} of 32" if f.held < 32 else "mapping"
-        if f.fn == "kmem_alloc3":
+        if isinstance(f, KmemAlloc3Frame):
             return f"page {f.held + 1} of {f.npages}"
-        if f.fn == "vm_pageout_flush":
+        if isinstance(f, FlushFrame):
             cluster = f"pages {f.start}-{f.start + f.count - 1}"
             return f"{cluster}, chunk page {f.built} of {f.chunk}" if f.pc >= 2 else cluster
-        if f.fn == "vm_map_entry_reserve":
+        if isinstance(f, ReserveFrame):
             return f"gd_vme_avail {k.gd_vme_avail[t.cpu]}, want {f.count}"
-        if f.fn == "vm_pageout_thread":
+        if isinstance(f, PageoutFrame):
             return f"{STATE_NAMES[f.state]}, pass {f.npass}, shortage {f.avail_shortage}"
         if f.fn == "user":
             ph = phase_cfg(k, t)
@@ -86,7 +86,7 @@ def assemblies(k: Kernel, fn: str) -> tuple[AssemblyView, ...]:
     out = []
     for t in k.threads:
         for f in t.frames:
-            if f.fn == fn and f.pc >= 1:
+            if isinstance(f, (SlabAllocFrame, KmemAlloc3Frame)) and f.fn == fn and f.pc >= 1:
                 out.append(AssemblyView(t.name, fn, f.held, 32))
     return tuple(out)
 
@@ -147,7 +147,7 @@ def slab_type_of(k: Kernel, thread_name: str) -> int:
     for t in k.threads:
         if t.name == thread_name:
             for f in reversed(t.frames):
-                if f.fn == "kmem_slab_alloc":
+                if isinstance(f, SlabAllocFrame):
                     return f.ktype
     return -1
 
@@ -177,6 +177,7 @@ def vmstats_dict(k: Kernel) -> dict:
 
 def pagedaemon_dict(k: Kernel) -> dict:
     f = k.threads[0].frames[0]
+    assert isinstance(f, PageoutFrame)
     out = {
         "state": STATE_NAMES[f.state],
         "vm_pages_needed": k.vm_pages_needed,
@@ -265,7 +266,7 @@ def cushion(k: Kernel, cpu: int) -> int:
         if t.cpu != cpu:
             continue
         for f in t.frames:
-            if f.fn == "kmem_slab_alloc" and f.pc >= 2:
+            if isinstance(f, SlabAllocFrame) and f.pc >= 2:
                 outstanding += f.count
     return k.gd_vme_base[cpu] - k.gd_vme_avail[cpu] - outstanding
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from .kern_synch import made_progress
 from . import hazard
 from .frames import DONE, emit, kernel_function, ret
-from .state import KmemAlloc3Frame, Kernel, Thread
+from .kern_synch import made_progress
+from .state import Kernel, KmemAlloc3Frame, Thread
 from .vm_map import (
     MAP_RESERVE_COUNT,
     vm_map_entry_create,

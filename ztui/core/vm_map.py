@@ -9,8 +9,8 @@ the hidden cushion H that only vm_map_entry_kreserve may eat into
 from __future__ import annotations
 
 from .frames import DONE, call, emit, kernel_function, ret
-from .kern_kmalloc import MAPENTRY_TYPE, M_WAITOK, TYPE_NAMES, kfree_obj
-from .state import KmallocObjFrame, Kernel, ReserveFrame, Thread, Verdict, ZallocFrame
+from .kern_kmalloc import M_WAITOK, MAPENTRY_TYPE, TYPE_NAMES, kfree_obj
+from .state import Kernel, KmallocObjFrame, ReserveFrame, Thread, Verdict, ZallocFrame
 
 MAP_RESERVE_COUNT = 4
 MAP_RESERVE_SLOP = 512

@@ -102,7 +102,9 @@ def find_page(k: Kernel, oid: int, pindex: int) -> tuple[str, tuple[int, int, in
 
 def oldest_cache_page(q: PageQueue) -> tuple[int, int]:
     """The head page of PQ_CACHE: (oid, pindex)."""
-    _, oid, start, _, _ = q.head()
+    head = q.head()
+    assert head is not None, "PQ_CACHE is empty"
+    _, oid, start, _, _ = head
     return oid, start
 
 
@@ -110,7 +112,9 @@ def take_cache_pages(k: Kernel, n: int) -> None:
     """Remove ``n`` pages from the head of PQ_CACHE (their objects lose them); the caller frees them."""
     q = k.queues[CACHE]
     while n:
-        _, oid, start, count, _ = q.head()
+        head = q.head()
+        assert head is not None, "PQ_CACHE holds fewer than n pages"
+        _, oid, start, count, _ = head
         m = min(n, count)
         queue_take(k, CACHE, oid, start, m)
         k.objects[oid].resident -= m

@@ -123,8 +123,8 @@ def alloc_ok(k: Kernel, req: int) -> bool:
     th = k.th
     return (
         f >= th.v_free_reserved
-        or (req & VM_ALLOC_INTERRUPT and f > 0)
-        or (req & VM_ALLOC_SYSTEM and c == 0 and f > th.v_interrupt_free_min)
+        or (req & VM_ALLOC_INTERRUPT != 0 and f > 0)
+        or (req & VM_ALLOC_SYSTEM != 0 and c == 0 and f > th.v_interrupt_free_min)
     )
 
 

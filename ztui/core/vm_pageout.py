@@ -34,10 +34,8 @@ from __future__ import annotations
 
 from .frames import CONT, DONE, call, emit, kernel_function
 from .kern_synch import STEP_UNITS, VISIT_UNITS, charge, made_free, made_progress, setrunnable, slice_room, time_uptime, tsleep, wakeup
-from .state import PAGES_UNBOUNDED, FlushFrame, Kernel, PageoutFrame, Thread, ThreadKind, ZOMB
+from .state import PAGES_UNBOUNDED, ZOMB, FlushFrame, Kernel, PageoutFrame, Thread, ThreadKind
 from .vm_object import ACTIVE as ACTIVE_Q
-from .vm_object import CACHE as CACHE_Q
-from .vm_object import INACTIVE as INACTIVE_Q
 from .vm_object import (
     BLIST_MAX_ALLOC,
     find_page,
@@ -47,6 +45,8 @@ from .vm_object import (
     queue_take,
     take_cache_pages,
 )
+from .vm_object import CACHE as CACHE_Q
+from .vm_object import INACTIVE as INACTIVE_Q
 from .vm_page import (
     CHAN_FREE_COUNT,
     CHAN_PAGES_NEEDED,
@@ -60,7 +60,6 @@ from .vm_page import (
     vm_paging_target2_count,
     vm_paging_wait,
 )
-from .vmstats import cpu_counts, vmstats_rollup
 from .vm_page_queues import (
     ACT_ADVANCE,
     ACT_DECLINE,
@@ -75,6 +74,7 @@ from .vm_page_queues import (
     act_count,
     with_act,
 )
+from .vmstats import cpu_counts, vmstats_rollup
 
 PAGING_IDLE, PAGING_TARGET1, PAGING_TARGET2 = 0, 1, 2
 STATE_NAMES = ("IDLE", "TARGET1", "TARGET2")
@@ -270,7 +270,9 @@ def inactive_scan_stop_check(k: Kernel, f: PageoutFrame) -> None:
 
 def pass_over(k: Kernel, f: PageoutFrame, qname: str, oid: int, end: int, n: int) -> int:
     """Leave ``n`` pages, up to ``end``, where they are; the scan's marker moves past them."""
-    seq = k.queues[qname].find(oid, end - 1)[1]
+    run = k.queues[qname].find(oid, end - 1)
+    assert run is not None, "the pages passed over are on the queue"
+    seq = run[1]
     marker = (seq, oid, end)
     if qname == INACTIVE_Q:
         f.imarker = marker
@@ -338,7 +340,9 @@ def vm_pageout_clean_helper(k: Kernel, t: Thread, f: PageoutFrame, oid: int, pin
     act = act_count(flags)
     p = lo
     while p < hi:
-        qname, start, count, run_flags = cluster_page_ok(k, oid, p)
+        ok = cluster_page_ok(k, oid, p)
+        assert ok is not None, "every page in [lo, hi) was found fit above"
+        qname, start, count, run_flags = ok
         end = min(hi, start + count)
         queue_set_flags(k, qname, oid, p, end - p, with_act(run_flags | BUSY | WINATCFLS, act))
         p = end

@@ -10,7 +10,7 @@ from __future__ import annotations
 from . import hazard
 from .frames import DONE, call, emit, kernel_function, ret
 from .kern_synch import made_progress, tsleep, wakeup
-from .state import DISK, KmemAlloc3Frame, Kernel, Thread, ZallocFrame, Zone
+from .state import DISK, Kernel, KmemAlloc3Frame, Thread, ZallocFrame, Zone
 from .vm_page import VM_ALLOC_INTERRUPT, VM_ALLOC_NORMAL, VM_ALLOC_SYSTEM, vm_page_alloc_n
 
 PAGE_SIZE = 4096

@@ -77,7 +77,8 @@ def run_tasks(
         finally:  # normally or by an exception (KeyboardInterrupt): the workers are killed and reaped
             if pool is not None:
                 pool.terminate()
-    return results
+    assert all(runs is not None for runs in results), "every task reported"
+    return results  # type: ignore[return-value]
 
 
 @contextmanager

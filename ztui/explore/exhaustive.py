@@ -91,7 +91,7 @@ class SearchResult:
             return f"{self.verdict} reached in {len(self.schedule)} steps (the shortest schedule; {self.bounds()}); {counts}"
         if self.out_of_memory:
             return (
-                f"stopped at the memory budget of {format_size(self.max_memory)} ({p.queued:,} states queued,"
+                f"stopped at the memory budget of {format_size(self.max_memory or 0)} ({p.queued:,} states queued,"
                 f" {p.distinct:,} seen), depth {p.depth}: no verdict so far ({self.bounds()});"
                 f" raise it with --max-memory; {counts}"
             )

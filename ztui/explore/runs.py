@@ -41,5 +41,6 @@ def run_seeds(scenario: Scenario, seeds: Sequence[int | None]) -> list[SeedRun]:
     for seed in seeds:
         sim = Simulator.from_scenario(scenario, seed, log=False)
         verdict = sim.run()
+        assert verdict is not None, "a run without max_steps ends with a verdict"
         out.append(SeedRun(sim.seed, verdict.kind, sim.step_count, sim.tick))
     return out

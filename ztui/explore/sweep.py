@@ -7,7 +7,7 @@ import time
 import types
 import typing
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from enum import Enum
 
@@ -92,7 +92,7 @@ def _parse_value(raw: str, kind, hz: int):
     if typing.get_origin(kind) is tuple:
         item = typing.get_args(kind)[0]
         return () if raw.lower() == "none" else tuple(_parse_value(part, item, hz) for part in raw.split("+"))
-    parsers = {
+    parsers: dict[object, Callable[[str], object]] = {
         Size: parse_size,
         Duration: lambda v: parse_duration(v, hz),
         Rate: parse_rate,

@@ -32,6 +32,7 @@ def load_scenario(path: str | Path) -> Scenario:
     scenario, problems = _load(Path(path))
     if problems:
         raise ScenarioError(problems)
+    assert scenario is not None
     return scenario
 
 
@@ -48,6 +49,7 @@ def scenario_from_data(data: dict, where: str) -> Scenario:
     scenario, problems = _from_raw(data, Spelling.BASE_UNITS)
     if problems:
         raise ScenarioError([f"{where}: {problem}" for problem in problems])
+    assert scenario is not None
     return scenario
 
 

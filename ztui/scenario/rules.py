@@ -11,6 +11,7 @@ without enough free pages to run.
 from __future__ import annotations
 
 import json
+from typing import Any, TypeVar
 
 import attrs
 
@@ -59,9 +60,12 @@ def overlaps(where: KeyPath, failed: set[KeyPath]) -> bool:
     return any(where[: len(bad_)] == bad_ or bad_[: len(where)] == where for bad_ in failed)
 
 
+T = TypeVar("T")
+
+
 def rule_problems(sections: dict, failed: set[KeyPath]) -> list[Problem]:
     """Rules no single field's type expresses, on what structured or was salvaged."""
-    parts = {field.name: sections.get(field.name, field.default) for field in attrs.fields(Scenario)}
+    parts: dict[str, Any] = {field.name: sections.get(field.name, field.default) for field in attrs.fields(Scenario)}
     machine_problems = _machine_problems(parts["machine"])
     problems = list(machine_problems)
     # The thresholds derive from physmem: judge them on a sound machine only.
@@ -111,7 +115,7 @@ def boot_problems(scenario: Scenario) -> list[Problem]:
     return [bad(("machine",), found, allowed)]
 
 
-def _present(items: tuple) -> list[tuple[int, object]]:
+def _present(items: tuple[T | None, ...]) -> list[tuple[int, T]]:
     """(index, item) for the items of a salvaged array that structured."""
     return [(index, item) for index, item in enumerate(items) if item is not None]
 

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import enum
 import typing
+from collections.abc import Callable
 
 import attrs
 import cattrs
 from cattrs.cols import homogenous_tuple_structure_factory
 from cattrs.errors import (
+    AttributeValidationNote,
     ClassValidationError,
     ForbiddenExtraKeysError,
     IterableValidationError,
@@ -67,7 +69,9 @@ def structure_sections(raw: dict, spelling: Spelling = Spelling.FILE) -> tuple[d
     A key that fails keeps what could be salvaged of it in ``values``.
     """
     converter = _make_converter(_hz_for_ticks(raw), spelling)
-    sections, failed, problems = {}, set(), []
+    sections: dict = {}
+    failed: set[KeyPath] = set()
+    problems: list[Problem] = []
     for key, value in raw.items():
         if key not in FIELD_TYPES:
             failed.add((key,))
@@ -194,7 +198,7 @@ def _array_hook(type_, converter: cattrs.Converter):
 
 
 def _table_hook(cls: type, converter: cattrs.Converter):
-    fields = make_dict_structure_fn(cls, converter)
+    fields: Callable[[dict, type], object] = make_dict_structure_fn(cls, converter)
 
     def structure(value, _):
         if not isinstance(value, dict):
@@ -212,7 +216,7 @@ def _leaves(exc: BaseException, where: KeyPath, type_=None):
     if isinstance(exc, (ClassValidationError, IterableValidationError)):
         with_notes, without = exc.group_exceptions()
         for sub, note in with_notes:
-            key = note.name if isinstance(exc, ClassValidationError) else note.index
+            key = note.name if isinstance(note, AttributeValidationNote) else note.index
             yield from _leaves(sub, (*where, key), note.type)
         for sub in without:
             yield from _leaves(sub, where, exc.cl)
@@ -225,7 +229,7 @@ def _leaves(exc: BaseException, where: KeyPath, type_=None):
 
 def _describe_leaf(raw: dict, where: KeyPath, exc: BaseException, type_) -> Problem:
     if isinstance(exc, ForbiddenExtraKeysError):
-        return where, unknown_key(where[-1], exc.cl, f"in {table_name(where[:-1])}")
+        return where, unknown_key(str(where[-1]), exc.cl, f"in {table_name(where[:-1])}")
     if isinstance(exc, KeyError):
         return missing(where, f"required: {_expected(type_)}")
     found = _found(raw, where)

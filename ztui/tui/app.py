@@ -20,9 +20,9 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Callable
 
 from platformdirs import user_downloads_path
 from rich.text import Text
@@ -46,7 +46,7 @@ from ztui.tui.driver import Driver, FastForward, GoTo, Job, PacedRun, RunThread
 from ztui.tui.explain import explain
 from ztui.tui.keybar import KeyBar
 from ztui.tui.keymap import keymap_path, load_keymap
-from ztui.tui.panes.base import Chain
+from ztui.tui.panes.base import Chain, SnapshotPane
 from ztui.tui.panes.chart import LINEAR, THRESHOLDS, ChartPane
 from ztui.tui.panes.draw import seconds
 from ztui.tui.panes.events import EventFilter, EventsPane
@@ -104,7 +104,7 @@ class RunEnded(Message):
 class ZtuiApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "ztui"
-    BINDINGS = controls.bindings()
+    BINDINGS = controls.bindings()  # type: ignore[assignment]  # list is invariant; App declares a wider item type
     COMMANDS = App.COMMANDS | {ZtuiCommands}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide"), (200, "-huge")]
 
@@ -128,7 +128,7 @@ class ZtuiApp(App[int]):
         self.session: Session | None = None
         self.snapshot: Snapshot | None = None
         self.mode = "paused"
-        self.speed = DEFAULT_SPEED
+        self.speed: float = DEFAULT_SPEED
         self.event_filter = EventFilter()
         self.ztui_theme_names: list[str] = []
         self.breakpoints: list[Breakpoint] = []
@@ -218,7 +218,7 @@ class ZtuiApp(App[int]):
         self.query_one(KeyBar).set_keys(self.keys)
 
     def action_command_palette(self) -> None:
-        if self.use_command_palette and not CommandPalette.is_open(self):
+        if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]
             self.push_screen(ZtuiCommandPalette(id="--command-palette"))
 
     # -- scenario -----------------------------------------------------------
@@ -285,7 +285,7 @@ class ZtuiApp(App[int]):
 
     def _report_job_end(self, job: Job | None) -> None:
         hit = getattr(job, "hit", None)
-        if hit is not None:
+        if hit is not None and self.session is not None:
             self.say(f"Breakpoint: {hit.text}, at step {self.session.sim.step_count:,}", timeout=5)
         if isinstance(job, RunThread) and job.reason:
             name = self.snapshot.threads[job.tid].name if self.snapshot else f"tid {job.tid}"
@@ -306,6 +306,7 @@ class ZtuiApp(App[int]):
     @work(thread=True, exclusive=True, group="sim")
     def _drive(self, job: Job, generation: int) -> None:
         worker = get_current_worker()
+        assert self.session is not None, "a job runs on an open scenario"
         driver = Driver(self.session.timeline, self._sim_lock, partial(self._deliver, generation),
                         frame_s=1 / FRAME_RATE, clock=self.clock)
         driver.run(job, lambda: worker.is_cancelled)
@@ -320,6 +321,7 @@ class ZtuiApp(App[int]):
 
     def on_snapshot_ready(self, _: SnapshotReady) -> None:
         self._posted = False  # before reading the mailbox, so a newer snapshot gets its own message
+        assert self._mailbox is not None, "posted after the mailbox is filled"
         generation, snapshot = self._mailbox
         if generation == self._generation:
             self._arrivals.append((time.perf_counter(), snapshot.step))
@@ -344,7 +346,7 @@ class ZtuiApp(App[int]):
         self.snapshot = snapshot
         chain = Chain.of(snapshot.verdict)
         with self.batch_update():
-            for pane in self.query(".pane"):
+            for pane in self.query(".pane").results(SnapshotPane):
                 pane.show(snapshot, chain)
             self._retitle_allocator_panes(snapshot)
             self._show_banner()
@@ -414,6 +416,7 @@ class ZtuiApp(App[int]):
 
     def _may_go_on(self) -> bool:
         """False (and why) if a verdict stands that nothing can follow; a livelock is stepped past."""
+        assert self.session is not None
         sim = self.session.sim
         verdict = sim.verdict
         if verdict is None:
@@ -437,6 +440,7 @@ class ZtuiApp(App[int]):
             self.schedule(thread.tid)
 
     def _runnable_or_say(self, tid: int) -> bool:
+        assert self.session is not None and self.snapshot is not None
         thread = next((t for t in self.snapshot.threads if t.tid == tid), None)
         if thread is None or tid not in self.session.sim.runnable():
             reason = thread.blocked_reason if thread and thread.blocked_reason else "it is not runnable"
@@ -447,6 +451,7 @@ class ZtuiApp(App[int]):
 
     def _force(self) -> None:
         """The user picks a thread: another future from here, so the recorded history past here goes."""
+        assert self.session is not None
         sim = self.session.sim
         if sim.step_history is not None:
             sim.step_history.rewind(sim.step_count)
@@ -565,13 +570,16 @@ class ZtuiApp(App[int]):
             if self.scenario_path is not None:
                 self.open_scenario(self.scenario_path)
             return
+        source = self.session.source_file  # only a file read again can fail
         try:
             session = self.session.restart()
         except ScenarioError as error:
-            self.push_screen(ProblemsScreen(self.session.source_file, error.problems))
+            assert source is not None
+            self.push_screen(ProblemsScreen(source, error.problems))
             return
         except OSError as error:
-            self.push_screen(ProblemsScreen(self.session.source_file, [str(error)]))
+            assert source is not None
+            self.push_screen(ProblemsScreen(source, [str(error)]))
             return
         self._start_session(session)
         self.say(f"Reloaded {session.scenario.name}: step 0")

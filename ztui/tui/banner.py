@@ -76,6 +76,7 @@ class VerdictBanner(VerticalScroll, can_focus=False):
 
     def text(self) -> Text:
         v = self.verdict
+        assert v is not None, "the banner shows text only for a verdict"
         dim = self.get_component_rich_style("banner--dim", partial=True)
         text = Text()
         text.append(f" {v.kind.upper()} ", style=self.get_component_rich_style("banner--kind", partial=True))

@@ -52,9 +52,10 @@ class _MeasuredApp(ZtuiApp):
 
     def _paused(self) -> None:
         super()._paused()
-        if self.restart_at_verdict and self.snapshot.verdict is not None:
+        if self.restart_at_verdict and self.snapshot is not None and self.snapshot.verdict is not None:
             self.steps_before_restarts += self.snapshot.step
             self.restarts += 1
+            assert self.scenario_path is not None, "the bench opens a scenario file"
             self.open_scenario(self.scenario_path)
             self.action_fast_forward()
 
@@ -95,7 +96,7 @@ async def _bench(seconds: float, path: Path, probe_interval: float) -> dict:
         frames = app.frames - frames_before
         app.restart_at_verdict = False
         app.stop()
-        steps = app.steps_before_restarts + app.snapshot.step
+        steps = app.steps_before_restarts + (app.snapshot.step if app.snapshot else 0)
         latencies = sorted(app.latencies)
     return {
         "scenario": path.stem,

@@ -19,7 +19,7 @@ fast-forward without any, which applies runs of like steps at once).
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 import attrs
 

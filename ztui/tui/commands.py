@@ -6,8 +6,9 @@ they go to the palette as Content, never as markup.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from functools import partial
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING
 
 from textual.command import CommandList, CommandPalette, DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
@@ -83,7 +84,7 @@ class ZtuiCommands(Provider):
 
     async def discover(self) -> Hits:
         for title, callback, help_text in self.commands():
-            yield DiscoveryHit(content(title), callback, text=visible(title), help=content(help_text))
+            yield DiscoveryHit(content(title), callback, text=visible(title), help=content(help_text))  # type: ignore[arg-type]
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
@@ -91,7 +92,7 @@ class ZtuiCommands(Provider):
             title = visible(title)
             score = matcher.match(title)
             if score > 0:
-                yield Hit(score, highlight(matcher, title), callback, text=title, help=content(help_text))
+                yield Hit(score, highlight(matcher, title), callback, text=title, help=content(help_text))  # type: ignore[arg-type]
 
 
 def highlight(matcher, title: str) -> Content:

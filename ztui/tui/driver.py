@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
 from ztui.core.snapshot import Snapshot
 from ztui.core.timeline import Timeline

@@ -10,8 +10,8 @@ command line.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import attrs
 

@@ -73,6 +73,7 @@ def load_theme(path: Path) -> Theme:
                 _check_color(f"{table}.{key[:40]}", value, problems)
     if problems:
         raise ThemeFileError(f"{path.name}: " + "; ".join(capped_problems(problems, PROBLEMS_SHOWN)))
+    assert isinstance(name, str)  # else a problem was raised above
     return Theme(name=name, dark=dark, variables=dict(variables),
                  **{k: v for k, v in colors.items() if k in COLOR_FIELDS})
 

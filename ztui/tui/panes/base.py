@@ -7,7 +7,7 @@ first, so a pane stays readable at 80x24 and shows more when it has room.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import attrs
 from rich.segment import Segment
@@ -47,7 +47,13 @@ PANE_COMPONENTS = frozenset({
 })
 
 
-class SnapshotPane:
+if TYPE_CHECKING:
+    _Widget = Widget  # what every pane mixes this into
+else:
+    _Widget = object
+
+
+class SnapshotPane(_Widget):
     """Mixed into every pane widget: the current snapshot, the verdict chain, styles.
 
     A mixin rather than a Widget subclass because the event log is a
@@ -71,6 +77,12 @@ class SnapshotPane:
         if shown != self._shown:
             self._shown = shown
             self.changed()
+
+    @property
+    def drawn(self) -> Snapshot:
+        """The snapshot being drawn: rows() runs only once show() has given one."""
+        assert self.snapshot is not None
+        return self.snapshot
 
     def content(self, snapshot: Snapshot) -> object:
         """The part of the snapshot this pane draws (compared with ==)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 
+from rich.style import Style
 from rich.text import Text
 
 from ztui.core.history import HistoryView
@@ -20,7 +21,6 @@ from ztui.tui.panes.base import LinePane, Row
 from ztui.tui.panes.draw import fit
 from ztui.tui.panes.levels import MARKERS, ThresholdScale, level_of
 from ztui.tui.panes.plot import (
-    left_margin,
     STEPS,
     TIME,
     BrailleCanvas,
@@ -28,6 +28,7 @@ from ztui.tui.panes.plot import (
     XAxis,
     count,
     frame,
+    left_margin,
     nice_ticks,
     right_margin,
     sample_at,
@@ -103,7 +104,7 @@ class ChartPane(ClickToStep, LinePane):
 
     def scale_for(self, top: int, current: int, plot_rows: int) -> DotScale:
         """``top``: the largest free+cache drawn; ``current``: free+cache now (the linear scale zooms on it)."""
-        vm = self.snapshot.vmstats
+        vm = self.drawn.vmstats
         if self.y_mode == THRESHOLDS:
             return DotScale.thresholds(vm, top, plot_rows)
         highest = max(vm.get(name, 0) for _, name in MARKERS)
@@ -111,7 +112,7 @@ class ChartPane(ClickToStep, LinePane):
         return DotScale.linear(zoomed if current <= zoomed else top, plot_rows)
 
     def rows(self, width: int) -> list[Row]:
-        snapshot = self.snapshot
+        snapshot = self.drawn
         framed = frame(self, width)
         if framed is None:
             return [Row(Text("no history recorded", style=self.style("dim")))]
@@ -126,7 +127,7 @@ class ChartPane(ClickToStep, LinePane):
 
         labels: dict[int, list[str]] = {}  # plot row -> threshold names drawn on it
         for _, name in MARKERS:
-            y = y_of(self.snapshot.vmstats.get(name, 0))
+            y = y_of(self.drawn.vmstats.get(name, 0))
             for x in range(0, canvas.dots_wide, 4):
                 canvas.dot(x, y, "marker", 0)
             labels.setdefault(plot_rows - 1 - y // 4, []).append(name)
@@ -172,6 +173,7 @@ class ChartPane(ClickToStep, LinePane):
 
     def _append_cells(self, text: Text, canvas: BrailleCanvas, row: int, marker_cell: int) -> None:
         run, run_style = "", None
+        style: Style | None
         cursor = self.style("cursor")
         for column in range(canvas.w):
             char, style_name = canvas.cell(row, column)

@@ -24,7 +24,7 @@ def ratio(part: int, whole: int) -> float:
 
 def size_of(n_pages: int) -> str:
     """A page count in binary units, e.g. 1.5M, 2.0G."""
-    size = n_pages * PAGE_SIZE
+    size = float(n_pages * PAGE_SIZE)
     for unit in ("K", "M", "G", "T"):
         size /= 1024
         if size < 1024:

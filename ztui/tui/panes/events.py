@@ -93,7 +93,7 @@ class EventLog:
 
 class EventsPane(SnapshotPane, ScrollView, can_focus=True):
     TITLE = "Events"
-    COMPONENT_CLASSES = PANE_COMPONENTS | {"pane--step"}
+    COMPONENT_CLASSES = set(PANE_COMPONENTS) | {"pane--step"}
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, classes="pane")

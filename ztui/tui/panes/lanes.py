@@ -66,7 +66,7 @@ class LanesPane(ClickToStep, LinePane):
         self.changed()
 
     def rows(self, width: int) -> list[Row]:
-        snapshot = self.snapshot
+        snapshot = self.drawn
         framed = frame(self, width)
         if framed is None:
             return [Row(Text("no history recorded", style=self.style("dim")))]
@@ -102,7 +102,7 @@ class LanesPane(ClickToStep, LinePane):
         return text
 
     def legend(self, width: int) -> Text:
-        text = Text(" " * left_margin(width, thread_names(self.snapshot)))
+        text = Text(" " * left_margin(width, thread_names(self.drawn)))
         for name, meaning in LEGEND:
             glyph, style = CATEGORIES[name]
             if text.cell_len + len(meaning) + 4 > width:
@@ -127,7 +127,7 @@ def lane_kinds(view: HistoryView, axis: XAxis, threads: int) -> list[list[str]]:
         tally[sample.lanes] = tally.get(sample.lanes, 0) + 1
     last_known = max((i for i, tally in enumerate(per_column) if tally), default=-1)
     exited = len(order) - 1
-    lanes = [[] for _ in range(threads)]
+    lanes: list[list[str]] = [[] for _ in range(threads)]
     last = [exited] * threads
     for column, tally in enumerate(per_column):
         if tally:

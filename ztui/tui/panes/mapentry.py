@@ -18,7 +18,7 @@ class MapEntryPane(LinePane):
         return snapshot.mapentry
 
     def rows(self, width: int) -> list[Row]:
-        view = self.snapshot.mapentry
+        view = self.drawn.mapentry
         rows = []
         avail_style = self.style("chain") if "gd_vme_avail" in self.chain.resources else self.style("label")
         for cpu in view.cpus:

@@ -14,6 +14,7 @@ from textual import events
 from textual.message import Message
 
 from ztui.core.history import HistoryView, Sample
+from ztui.tui.panes.base import SnapshotPane
 
 STEPS, TIME = "steps", "time"
 
@@ -203,14 +204,14 @@ class GoToStep(Message):
         self.step = step
 
 
-class ClickToStep:
+class ClickToStep(SnapshotPane):
     """Mixed into a plot pane whose ``_axis`` is its last drawn XAxis: a click in the plot goes to that step."""
 
     _axis: XAxis | None = None
 
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
-        if offset is None or self._axis is None or self.snapshot is None:
+        if offset is None or self._axis is None or self.snapshot is None or self.snapshot.step_history is None:
             return
         column = offset.x - left_margin(self.size.width, thread_names(self.snapshot))
         if 0 <= column < self._axis.cells:

@@ -29,7 +29,7 @@ class QueuesPane(LinePane):
         return snapshot.queues, snapshot.vmstats, snapshot.pagedaemon, snapshot.swap, self.rates
 
     def rows(self, width: int) -> list[Row]:
-        snap = self.snapshot
+        snap = self.drawn
         show_size = width >= 52
         number_width = 7 + (7 if show_size else 0)
         bar_width = max(width - LABEL_WIDTH - number_width - 1, 4)
@@ -60,8 +60,8 @@ class QueuesPane(LinePane):
 
     def gauge_row(self, width: int, show_size: bool, number_width: int) -> Row:
         """free+cache against the thresholds, each a letter drawn at its level (see MARKERS)."""
-        vm = self.snapshot.vmstats
-        free_cache = self.snapshot.queues.get("free", 0) + self.snapshot.queues.get("cache", 0)
+        vm = self.drawn.vmstats
+        free_cache = self.drawn.queues.get("free", 0) + self.drawn.queues.get("cache", 0)
         scale = ThresholdScale(vm)
         fill = self.style(level_of(free_cache, vm))
         cells = list(bar(scale(free_cache), width))
@@ -75,20 +75,20 @@ class QueuesPane(LinePane):
             cells[column] = letter
         text = Text("free+cache ", style=self.label_style("free+cache"))
         for column, cell in enumerate(cells):
-            name = marks.get(column)
-            if name is None:
+            mark = marks.get(column)
+            if mark is None:
                 text.append(cell if cell != " " else "·", style=fill if cell != " " else self.style("dim"))
             else:
-                marker = self.style("chain") if name in self.chain.resources else self.style("marker")
+                marker = self.style("chain") if mark in self.chain.resources else self.style("marker")
                 if cells_filled > column:  # a letter inside the bar: dark on the bar's colour
-                    marker = Style(color=self.base_style.bgcolor, bgcolor=marker.color if name in self.chain.resources
+                    marker = Style(color=self.base_style.bgcolor, bgcolor=marker.color if mark in self.chain.resources
                                    else fill.color, bold=True)
                 text.append(cell, style=marker)
         text.append(self.count_text(free_cache, show_size, number_width))
         return Row(text, 0)
 
     def pagedaemon_text(self) -> Text:
-        daemon = self.snapshot.pagedaemon
+        daemon = self.drawn.pagedaemon
         state = daemon.get("state", "?")
         text = Text("pagedaemon ", style=self.label_style("pagedaemon"))
         text.append(f"{state:<8}", style=self.style("good" if state == "IDLE" else "warn"))
@@ -98,7 +98,7 @@ class QueuesPane(LinePane):
         return text
 
     def swap_text(self, width: int) -> Text:
-        swap = self.snapshot.swap
+        swap = self.drawn.swap
         used, total = swap.get("used", 0), swap.get("total", 0)
         chain = {"swap", "pbuf"} & self.chain.resources
         text = Text("swap       ", style=self.style("chain") if chain else self.style("label"))
@@ -128,7 +128,7 @@ class QueuesPane(LinePane):
         lines: list[Text] = []
         line = Text()
         for letter, name in MARKERS:
-            entry = f"{letter} {name} {self.snapshot.vmstats.get(name, 0)}"
+            entry = f"{letter} {name} {self.drawn.vmstats.get(name, 0)}"
             if line.cell_len and line.cell_len + 2 + len(entry) > width:
                 lines.append(line)
                 line = Text()

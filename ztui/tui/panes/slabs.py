@@ -15,4 +15,4 @@ class SlabsPane(LinePane):
         return snapshot.swapmeta
 
     def rows(self, width: int) -> list[Row]:
-        return allocator_rows(self, self.snapshot.swapmeta, width)
+        return allocator_rows(self, self.drawn.swapmeta, width)

@@ -67,9 +67,9 @@ class ThreadsPane(LinePane):
             self.changed()
 
     def rows(self, width: int) -> list[Row]:
-        threads = self.snapshot.threads
+        threads = self.drawn.threads
         selected = self.selected
-        columns = Columns(width, self.snapshot.hz, max((len(t.name) for t in threads), default=10))
+        columns = Columns(width, self.drawn.hz, max((len(t.name) for t in threads), default=10))
         rows = [Row(Text(columns.header(), style=self.style("header")), 0)]
         height = self.size.height
         room_for_threads = max(height - 1, 1)

@@ -6,8 +6,9 @@ screen is gone, and a second dismiss would pop the screen under it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from rich.text import Text
 from textual import on
@@ -101,7 +102,7 @@ class FilterScreen(Prompt[EventFilter]):
 
     @on(OptionList.OptionSelected)
     def choose(self, event: OptionList.OptionSelected) -> None:
-        index = int(event.option_id)
+        index = int(event.option_id or 0)  # every option is given an id
         if event.option_list.id == "filter-thread":
             value = self.threads[index - 1] if index else None
             self.current = EventFilter(value, self.current.subsystem, self.current.text)
@@ -145,7 +146,7 @@ class PickerScreen(Prompt[Path]):
 
     @on(OptionList.OptionSelected)
     def open(self, event: OptionList.OptionSelected) -> None:
-        self.answer(self.entries[int(event.option_id)].path)
+        self.answer(self.entries[int(event.option_id or 0)].path)  # every option is given an id
 
 
 class SaveScreen(Prompt[tuple[Path, bool]]):
