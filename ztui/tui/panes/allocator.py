@@ -8,8 +8,6 @@ from ztui.core.snapshot import AllocatorView, AssemblyView, SlabView
 from ztui.tui.panes.base import Row, SnapshotPane
 from ztui.tui.panes.draw import bar, ratio
 
-# kmalloc_obj's global lists; the kernel's names are inverted (reference §9.5).
-LIST_MEANING = {"full": "all free", "partial": "some free", "empty": "none free"}
 ZALLOC_SHOWN = ("zfreecnt", "zfreemin", "zpagecount", "zpagemax")
 
 
