@@ -185,7 +185,7 @@ MUTANTS = [
     # --- vm_zone.py ---
     m("vm_zone:zfreemin-off-by-one", "    if z.zfreecnt > z.zfreemin:\n        z.zfreecnt -= 1\n        z.inuse += 1\n        return True",
       "    if z.zfreecnt >= z.zfreemin:\n        z.zfreecnt -= 1\n        z.inuse += 1\n        return True"),
-    m("vm_zone:interrupt-pages", "(VM_ALLOC_INTERRUPT if got < 4 else 0)", "(VM_ALLOC_INTERRUPT if got < 3 else 0)"),
+    m("vm_zone:interrupt-pages", "    first = min(4, want)\n", "    first = min(3, want)\n"),
     m("vm_zone:ztotal-not-counted", "    z.ztotal += new\n", "\n"),
     m("vm_zone:refill-not-wired", "        k.wired += got\n", "\n"),
     m("vm_zone:zgetlk-wakeup-dropped", "    z.zgetlk = -1\n    wakeup(k, \"zgetlk\")", "    z.zgetlk = -1"),
