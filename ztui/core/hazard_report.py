@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from .callpath import callpath
 from .hazard import EPISODES, PAGERS, class_floor, floor_of
-from .kern_kmalloc import KMALLOC_SLAB_PAGES
+from .kern_kmalloc import KMALLOC_SLAB_PAGES, slab_alloc_flags
 from .kern_slaballoc import slab_page_class
 from .snapshot import HazardView, LowWaterView, VerdictView
 from .state import Kernel, SlabAllocFrame
-from .vm_page import VM_ALLOC_INTERRUPT, VM_ALLOC_NORMAL, VM_ALLOC_SYSTEM, class_name
+from .swap_pager import M_NULLOK_INTWAIT
+from .vm_page import VM_ALLOC_NORMAL, VM_ALLOC_SYSTEM, class_name
 
 KEEP = 50  # closest approaches a report keeps
 
@@ -113,26 +114,23 @@ def _why_kmalloc_obj(k: Kernel, hazards: tuple[HazardView, ...]) -> str:
         )
     h = slab[0]
     assembled = f"Why it survived: the pagers assembled {ty.slabs_allocated if ty else len(slab)} slabs with kmem_slab_alloc."
-    if h.lowest_margin < 0 and h.stale_view:
-        waited = (h.end_tick - h.tick) / k.hz
-        return (
-            f"{assembled} The closest ({h.thread}, from step {h.step}, {seconds(k, h.tick)}) waited {waited:.2f} s"
-            f" in vm_wait for memory that was there: its CPU's copy of the counts put free+cache"
-            f" {-h.lowest_margin} pages short of what the slab needed, while the true count was"
-            f" {h.true_free_cache}. The copy lags the other CPUs' frees until hardclock, and vm_page_alloc fails"
-            " a NORMAL|SYSTEM request on the copy without rolling it up (vm_page.c:2587-2664)."
-            f" {taken_text(h).capitalize()}."
-        )
     if h.lowest_margin < 0:
-        waited = (h.end_tick - h.tick) / k.hz
-        return (
-            f"{assembled} The closest ({h.thread}, from step {h.step}, {seconds(k, h.tick)}) had to wait: it was"
-            f" {-h.lowest_margin} page{'s' if h.lowest_margin != -1 else ''} short with {h.pages_needed_then} of its 32 to go,"
-            f" and waited {waited:.2f} s"
-            " in vm_wait until others freed memory (a process freeing or exiting, the other pager caching clean"
-            " pages): a wedge needs only that"
-            f" nobody does. {taken_text(h).capitalize()}."
-        )
+        closest = f"{assembled} The closest ({h.thread}, from step {h.step}, {seconds(k, h.tick)})"
+        waited = f"{(h.end_tick - h.tick) / k.hz:.2f} s in vm_wait"
+        if h.stale_view:
+            why_wait = (
+                f" waited {waited} for memory that was there: its CPU's copy of the counts put free+cache"
+                f" {-h.lowest_margin} pages short of what the slab needed, while the true count was"
+                f" {h.true_free_cache}. The copy lags the other CPUs' frees until hardclock, and vm_page_alloc fails"
+                f" a {h.page_class} request on the copy without rolling it up (vm_page.c:2587-2664)."
+            )
+        else:
+            why_wait = (
+                f" had to wait: it was {-h.lowest_margin} page{'s' if h.lowest_margin != -1 else ''} short with"
+                f" {h.pages_needed_then} of its 32 to go, and waited {waited} until others freed memory (a process"
+                " freeing or exiting, the other pager caching clean pages): a wedge needs only that nobody does."
+            )
+        return f"{closest}{why_wait} {taken_text(h).capitalize()}."
     return (
         f"{assembled} The closest ({h.thread}, from step {h.step}, {seconds(k, h.tick)}) had"
         f" {h.lowest_margin} pages to spare when it still needed {h.pages_needed_then} of its 32 ({h.page_class}"
@@ -142,10 +140,9 @@ def _why_kmalloc_obj(k: Kernel, hazards: tuple[HazardView, ...]) -> str:
 
 
 def pager_slab_class(k: Kernel) -> int:
-    """The class of a pager's SWAPMETA slab pages: kmem_slab_alloc(M_WAITOK) gives NORMAL, the pagers'
-    TDF_SYSTHREAD adds SYSTEM, and pass-reserve-flags passes M_INTWAIT's INTERRUPT on (kern_slaballoc.c:1741-1746)."""
-    req = VM_ALLOC_NORMAL | VM_ALLOC_SYSTEM
-    return req | VM_ALLOC_INTERRUPT if "pass-reserve-flags" in k.mitigations else req
+    """The class of a pager's SWAPMETA slab pages: the flags _kmalloc_obj gives kmem_slab_alloc for
+    swp_pager_meta_build's M_NULLOK|M_INTWAIT, mapped to a page class, with SYSTEM for a TDF_SYSTHREAD."""
+    return slab_page_class(slab_alloc_flags(k, M_NULLOK_INTWAIT)) | VM_ALLOC_SYSTEM
 
 
 def low_water_text(k: Kernel, low: LowWaterView | None) -> str:

@@ -115,6 +115,14 @@ def try_existing_slabs(k: Kernel, ty: KmallocType, cpu: int) -> int:
     return -1
 
 
+def slab_alloc_flags(k: Kernel, caller_flags: int) -> int:
+    """The flags _kmalloc_obj passes to kmem_slab_alloc (kern_kmalloc.c:838-840): always M_WAITOK, the
+    caller's own dropped, unless the pass-reserve-flags mitigation passes its reserve flags on."""
+    if "pass-reserve-flags" in k.mitigations:
+        return M_WAITOK | caller_flags & (M_USE_RESERVE | M_USE_INTERRUPT_RESERVE | M_NULLOK)
+    return M_WAITOK
+
+
 @kernel_function(KmallocObjFrame)
 def kmalloc_obj(k: Kernel, t: Thread, f: KmallocObjFrame) -> int:
     """_kmalloc_obj() (kern_kmalloc.c:682-900): an object from this CPU's slabs, else a new slab.
@@ -135,11 +143,7 @@ def kmalloc_obj(k: Kernel, t: Thread, f: KmallocObjFrame) -> int:
             ty.slabs_from_blank += 1
             emit(k, t, "kmalloc", f"kmalloc_obj({ty.name}): blank slab from gd_kmslab")
             return ret(t, install_new_slab(k, ty, cpu))
-        flags = M_WAITOK
-        if "pass-reserve-flags" in k.mitigations:
-            flags |= f.flags & (M_USE_RESERVE | M_USE_INTERRUPT_RESERVE | M_NULLOK)
-        if ty.reserve >= 0:
-            flags = M_NOWAIT  # nowait-reserve: never wait for a slab's pages
+        flags = M_NOWAIT if ty.reserve >= 0 else slab_alloc_flags(k, f.flags)  # nowait-reserve: never wait
         f.pc = 1
         emit(k, t, "kmalloc", f"kmalloc_obj({ty.name}): no free object, kmem_slab_alloc(128K)")
         return call(t, SlabAllocFrame(flags=flags, ktype=f.ktype))
