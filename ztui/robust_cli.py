@@ -21,7 +21,7 @@ from ztui.cli_common import (
     progress_bar,
 )
 from ztui.explore.executors import run_tasks
-from ztui.robust import FACTORS, RobustResult, key_pattern, numeric_fields, robust, written
+from ztui.robust import FACTORS, RobustResult, chosen_fields, numeric_fields, robust, written
 from ztui.scenario.load import scenario_problems
 from ztui.textsafe import as_text
 
@@ -78,8 +78,7 @@ def robust_command(scenario: str, factors: str, only: tuple[str, ...], list_keys
     if list_keys:
         echo_lines(f"{key} = {written(value)}" for _, key, value in numeric_fields(loaded))
         sys.exit(EXIT_OK)
-    keys = [key for _, key, _ in numeric_fields(loaded)]
-    unmatched = [glob for glob in only if not any(key_pattern(glob).fullmatch(key) for key in keys)]
+    unmatched = [glob for glob in only if not chosen_fields(loaded, (glob,))]
     if unmatched:
         echo_lines([f"--only {glob!r}: matches no quantity of {loaded.name} (--list shows them)" for glob in unmatched], err=True)
         sys.exit(EXIT_BAD_INPUT)
