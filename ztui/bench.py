@@ -15,6 +15,7 @@ from collections.abc import Callable
 from ztui.core.simulator import Simulator
 from ztui.scenario.bundled import resolve_scenario
 from ztui.scenario.load import load_scenario
+from ztui.simpy_baseline import simpy_run
 
 CORE_SCENARIO = "swapmeta-kmalloc-obj-churn"
 
@@ -46,33 +47,6 @@ def core_run(scenario_name: str = CORE_SCENARIO, log: bool = False) -> dict:
     }
 
 
-def simpy_run(events: int = 300_000) -> dict:
-    """A plain SimPy model: producers put, consumers get, both time out."""
-    import simpy
-
-    env = simpy.Environment()
-    pool = simpy.Container(env, capacity=1000, init=500)
-
-    def producer():
-        while True:
-            yield pool.put(1)
-            yield env.timeout(1)
-
-    def consumer():
-        while True:
-            yield pool.get(1)
-            yield env.timeout(1)
-
-    for _ in range(4):
-        env.process(producer())
-        env.process(consumer())
-    t0 = time.perf_counter()
-    for _ in range(events):
-        env.step()
-    wall = time.perf_counter() - t0
-    return {"events": events, "wall_s": wall, "events_per_s": events / wall}
-
-
 def bench_core(runs: int = 3) -> dict:
     """Headless figures; ``ztui_logged`` keeps the event log on, as the TUI must."""
     return {
@@ -97,7 +71,7 @@ def print_bench(figures: dict, console) -> None:
     table.add_row("  steps/s with the event log on", f"{figures['ztui_logged']['steps_per_s']:,.0f}")
     table.add_row("SimPy Container get/put/timeout: events/s", f"{simpy['events_per_s']:,.0f}")
     table.add_row("ztui steps/s / SimPy events/s", f"{core['steps_per_s'] / simpy['events_per_s']:.2f}")
-    for section in ("tui", "exhaustive", "explore_seeds", "timeline", "memory", "scale"):
+    for section in ("tui", "startup", "exhaustive", "explore_seeds", "timeline", "memory", "scale"):
         for key, value in figures.get(section, {}).items():
             table.add_row(f"{section}: {key}", f"{value:,.3f}" if isinstance(value, float) else str(value))
     console.print(table)

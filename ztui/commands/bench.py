@@ -19,9 +19,20 @@ from ztui.cli_common import GuardedCommand, console
     "--scale", "with_scale", is_flag=True,
     help="Also run the churn workload at 2, 8, 32 and 64 GiB (and 256 GiB if it ends within a minute).",
 )
+@click.option(
+    "--startup", "with_startup", is_flag=True,
+    help="Also time whole commands in fresh processes: --help, vmstats and the churn run, beside python and SimPy.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 def bench(
-    runs: int, with_tui: bool, seconds: float, with_search: bool, with_memory: bool, with_scale: bool, as_json: bool
+    runs: int,
+    with_tui: bool,
+    seconds: float,
+    with_search: bool,
+    with_memory: bool,
+    with_scale: bool,
+    with_startup: bool,
+    as_json: bool,
 ) -> None:
     """Measure simulator throughput (and, with --tui, the TUI's).
 
@@ -41,7 +52,10 @@ def bench(
     each in a fresh process: the CPU seconds of the churn scenario scaled
     to 2, 8, 32 and 64 GiB (memory, swap and every phase's pages alike) and
     each one's ratio to 2 GiB, and 256 GiB when one run of it ends within a
-    minute; a few minutes per run.
+    minute; a few minutes per run.  With --startup, each in a fresh
+    process: the CPU seconds of `ztui --help` and `ztui vmstats` beside a
+    bare `python -c pass`, and of `ztui run --json` on the churn scenario
+    beside SimPy's 1 M events; under a minute per run.
 
     \b
     Examples:
@@ -51,6 +65,7 @@ def bench(
       ztui bench --search
       ztui bench --memory --runs 1
       ztui bench --scale --runs 1
+      ztui bench --startup --runs 5
     """
     from ztui.bench import bench_core, print_bench
 
@@ -79,6 +94,10 @@ def bench(
         from ztui.bench_scale import bench_scale
 
         figures["scale"] = bench_scale(runs)
+    if with_startup:
+        from ztui.startup_bench import bench_startup
+
+        figures["startup"] = bench_startup(runs)
     if as_json:
         click.echo(json.dumps(figures, indent=2))
     else:

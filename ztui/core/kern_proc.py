@@ -17,6 +17,7 @@ default (swap_pager.c:171, 1388-1392).
 
 from __future__ import annotations
 
+from .churn_pairs import repeat_churn_pairs
 from .frames import CONT, DONE, call, emit, kernel_function
 from .kern_kmalloc import M_INTWAIT, M_ZERO, kobj_allocate_from_slabs, kobj_due, kobj_owner_exit, kobj_record
 from .kern_synch import charge, made_progress, slice_room, start_read, tsleep
@@ -200,6 +201,7 @@ def fault_loop(k: Kernel, t: Thread, f: UserFrame) -> int:
             return DONE
         t.churn_free_next = False
         t.done += 1
+        repeat_churn_pairs(k, t, ph, FAULTED)
         return DONE
     obj = k.objects[t.anon]
     if obj.region and obj.hi >= obj.mapped:

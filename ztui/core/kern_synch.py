@@ -58,6 +58,11 @@ def wakeup(k: Kernel, wchan: str) -> int:
     return woken
 
 
+def sleeping_on(k: Kernel, wchan: str) -> bool:
+    """Whether a wakeup() on ``wchan`` would make a thread runnable."""
+    return any(t.wchan == wchan and (t.state == SLEEP or t.state == DISK) for t in k.threads)
+
+
 def runnable(k: Kernel) -> list[Thread]:
     return [t for t in k.threads if t.state == RUN]
 

@@ -227,23 +227,40 @@ def vm_page_free_toq(k: Kernel, n: int = 1, source: bool = True) -> None:
     vmstats_free_add(k, n)
     if source:
         made_free(k)
-    if k.pageout_reserve < k.pageout_reserve_max and k.free >= k.th.v_free_min:
-        refill = min(k.pageout_reserve_max - k.pageout_reserve, k.free - k.th.v_free_min)
+    refill = pageout_reserve_refill(k)
+    if refill:
         k.pageout_reserve += refill
         vmstats_free_add(k, -refill)
     vm_page_free_wakeup(k)
 
 
+def pageout_reserve_refill(k: Kernel) -> int:
+    """Mitigation "pageout-reserve": the free pages above v_free_min that go back into the reserve."""
+    if k.pageout_reserve < k.pageout_reserve_max and k.free >= k.th.v_free_min:
+        return min(k.pageout_reserve_max - k.pageout_reserve, k.free - k.th.v_free_min)
+    return 0
+
+
 def vm_page_free_wakeup(k: Kernel) -> None:
     """vm_page_free_wakeup(): run on every page entering PQ_FREE or PQ_CACHE."""
-    if k.vm_pageout_pages_needed and sum(cpu_counts(k)) >= k.th.v_pageout_free_min:
+    if pageout_pages_wake_due(k):
         k.vm_pageout_pages_needed = 0
         wakeup(k, CHAN_PAGEOUT_PAGES_NEEDED)
-    if k.vm_pages_waiting and (
-        not vm_paging_min_dnc(k, vm_page_free_hysteresis) or not vm_paging_target1(k)
-    ):
+    if free_count_wake_due(k):
         k.vm_pages_waiting = 0
         wakeup(k, CHAN_FREE_COUNT)
+
+
+def pageout_pages_wake_due(k: Kernel) -> bool:
+    """A pager waits in vm_wait and free+cache is back to v_pageout_free_min."""
+    return bool(k.vm_pageout_pages_needed) and sum(cpu_counts(k)) >= k.th.v_pageout_free_min
+
+
+def free_count_wake_due(k: Kernel) -> bool:
+    """Processes wait in vm_wait and the counts are past v_free_min plus the hysteresis, or at target1."""
+    return bool(k.vm_pages_waiting) and (
+        not vm_paging_min_dnc(k, vm_page_free_hysteresis) or not vm_paging_target1(k)
+    )
 
 
 def pagedaemon_wakeup(k: Kernel, t: Thread | None) -> None:

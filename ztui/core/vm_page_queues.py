@@ -113,6 +113,22 @@ class PageQueue:
             return None
         return start, seq, count, flags
 
+    def pieces(self, oid: int, start: int, count: int) -> list[tuple[int, int, int]]:
+        """The pages of [start, start+count) of ``oid`` on this queue, by pindex: (start, count, flags)."""
+        starts = self.starts.get(oid)
+        if not starts:
+            return []
+        end = start + count
+        found = []
+        for s in starts.islice(max(starts.bisect_right(start) - 1, 0)):
+            if s >= end:
+                break
+            _, n, flags = self.runs[oid, s]
+            lo, hi = max(s, start), min(s + n, end)
+            if lo < hi:
+                found.append((lo, hi - lo, flags))
+        return found
+
     def object_runs(self, oid: int) -> list[tuple[int, int, int, int]]:
         """Every run of ``oid``, by pindex: (start, seq, count, flags)."""
         runs = self.runs

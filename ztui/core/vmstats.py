@@ -8,6 +8,9 @@ throughout, as in the kernel.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import attrs
 
 PAGE_SIZE = 4096
@@ -169,6 +172,23 @@ def vmstats_cache_add(k, n: int) -> None:
         k.gd_adj_cache[c] = _pushed(k, k.gd_adj_cache[c] + n)
     if n < 0 and k.lowwater is not None:
         note_low_water(k)
+
+
+@contextmanager
+def free_counts_moved(k, n: int) -> Iterator[None]:
+    """For reading predicates only: the running CPU's v_free_count as if ``n`` pages had moved.
+
+    Nothing else sees the move: no delta, no push, no low-water mark.
+    """
+    k.free += n
+    if k.ncpus > 1:
+        k.gd_free[k.curcpu] += n
+    try:
+        yield
+    finally:
+        k.free -= n
+        if k.ncpus > 1:
+            k.gd_free[k.curcpu] -= n
 
 
 def note_low_water(k) -> None:

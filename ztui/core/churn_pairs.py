@@ -1,0 +1,175 @@
+"""Churn pairs at once: a churning process's faults and munmaps, many in one dispatch.
+
+A churn phase alternates a vm_fault on a new page (kern_proc.vm_fault)
+with the munmap of its oldest page (kern_proc.free_oldest).  A pair's
+fault takes a PQ_FREE page; its munmap gives one back if the oldest page
+is resident, or only frees its swap if the pagedaemon already paged it
+out.  So from one pair to the next the free count stays or falls by one,
+and nothing else moves but the page queues, the object's ends, swap space
+and the phase's count.  repeat_churn_pairs(), at the end of a pair, walks
+the next pairs at the counts each would see, checks that each takes the
+branches a plain pair takes, and applies them in one go: the state 2m
+page-by-page steps leave.
+
+A pair is plain when its fault passes vm_fault's and vm_page_alloc's tests
+on a PQ_FREE page, pushes no per-CPU delta and kicks the pagedaemon only
+by counting (vm_pages_needed), and its munmap refills no reserve, owes no
+vm_page_free_wakeup() and empties no swblock.  The first pair that is not
+(or the slice, the tick, an I/O completion, the end of the phase or of the
+mapping) ends the run; the thread then goes on step by step.
+"""
+
+from __future__ import annotations
+
+from .kern_synch import charge, made_free, sleeping_on, slice_room
+from .state import Kernel, PhaseCfg, Thread, VmObject
+from .swap_pager import swp_pager_freeswapspace
+from .vm_object import ACTIVE, CACHE, INACTIVE, pages_to_region_end, pindex_of, queue_add, queue_take
+from .vm_page import (
+    CHAN_PAGES_NEEDED,
+    VM_ALLOC_NORMAL,
+    alloc_ok,
+    free_count_wake_due,
+    pageout_pages_wake_due,
+    pageout_reserve_refill,
+    vm_paging_min,
+    vm_paging_severe,
+    vm_paging_start,
+)
+from .vm_page_queues import ACT_INIT, BUSY, with_act
+from .vmstats import PCPU_SYNC, free_counts_moved, vmstats_free_add
+
+
+def repeat_churn_pairs(k: Kernel, t: Thread, ph: PhaseCfg, faulted_flags: int) -> None:
+    """After the munmap that ends a pair: take the plain pairs that follow, all at once."""
+    room = pairs_room(k, t, ph)
+    if room <= 0:
+        return
+    obj = k.objects[t.anon]
+    oldest = pindex_of(obj, obj.lo)
+    resident, swapped = oldest_pages(k, obj, oldest, room)
+    m, kicks, low = plain_pairs(k, resident)
+    if m <= 0:
+        return
+    resident, swapped = resident[:m], [p for p in swapped if p < oldest + m]
+    queue_add(k, ACTIVE, obj.oid, pindex_of(obj, obj.hi), m, with_act(faulted_flags, ACT_INIT))
+    for qname in (ACTIVE, INACTIVE):
+        queue_take(k, qname, obj.oid, oldest, m)
+    freed = sum(resident)
+    obj.resident += m - freed
+    obj.hi += m
+    obj.lo += m
+    t.done += 2 * m
+    if m > freed:
+        vmstats_free_add(k, freed - m)
+    if freed:
+        made_free(k)
+    if low is not None and k.lowwater is not None:
+        k.lowwater[:] = low
+    free_swap(k, obj, swapped)
+    k.vm_pages_needed += kicks
+    charge(k, 2 * m + 1)
+
+
+def pairs_room(k: Kernel, t: Thread, ph: PhaseCfg) -> int:
+    """Whole pairs that fit the slice, the tick and the next I/O completion (slice_room, one
+    step of which is this dispatch's), the phase's pages (its test runs before each step),
+    the mapping the faults fill and the pages already there for the munmaps to take."""
+    if ph.rate > 0 or k.cfg.kobjs or t.lowmemkill:
+        return 0  # a rate's allowance, a system call's kmalloc_obj, a kill: each step asks again
+    obj = k.objects[t.anon]
+    room = (slice_room(k) - 1) // 2
+    if ph.pages >= 0:
+        room = min(room, (ph.pages - t.done) // 2)
+    if obj.region:
+        room = min(room, obj.mapped - obj.hi, pages_to_region_end(obj, obj.lo))
+    return min(room, obj.hi - obj.lo)
+
+
+def oldest_pages(k: Kernel, obj: VmObject, oldest: int, room: int) -> tuple[list[bool], list[int]]:
+    """The first pages from ``oldest`` whose munmap is plain: for each, whether it is resident
+    (active or inactive and not busy: freed to PQ_FREE), and the pindexes of those with swap.
+
+    The list ends before a busy page (the munmap sleeps), a cached one (it
+    moves v_cache_count), a swapped one while swap is nearly full (freeing
+    it changes swp_sizecheck's flags) and one whose swap is the last of its
+    swblock (the swblock is freed).
+    """
+    resident = [False] * room
+    for qname in (ACTIVE, INACTIVE):
+        for start, count, flags in k.queues[qname].pieces(obj.oid, oldest, room):
+            if flags & BUSY:
+                room = min(room, start - oldest)
+            resident[start - oldest : start - oldest + count] = [True] * count
+    for start, _, _ in k.queues[CACHE].pieces(obj.oid, oldest, room):
+        room = min(room, start - oldest)
+    swapped = []
+    masks: dict[int, int] = {}
+    for p in swapped_pages(obj.swb, oldest, room):
+        blk, bit = p >> 5, 1 << (p & 31)
+        mask = masks.get(blk, obj.swb[blk]) & ~bit
+        if k.swap_free < k.nswap_lowat or not mask:
+            room = p - oldest
+            break
+        masks[blk] = mask
+        swapped.append(p)
+    return resident[:room], swapped
+
+
+def swapped_pages(swb: dict[int, int], start: int, count: int) -> list[int]:
+    """The pindexes in [start, start+count) that have swap space, in order."""
+    end = start + count
+    found = []
+    for blk in range(start >> 5, (end + 31) >> 5):
+        mask = swb.get(blk, 0)
+        base = blk << 5
+        for bit in range(max(start - base, 0), min(end - base, 32)):
+            if mask >> bit & 1:
+                found.append(base + bit)
+    return found
+
+
+def plain_pairs(k: Kernel, resident: list[bool]) -> tuple[int, int, list | None]:
+    """How many of the pairs are plain at the counts each sees; what their pagedaemon_wakeup()s
+    add to vm_pages_needed; the low-water mark they leave (None: unchanged)."""
+    th = k.th
+    adj = k.gd_adj_free[k.curcpu] if k.ncpus > 1 else 0
+    low = k.lowwater
+    new_low = None
+    kicks = gone = 0
+    for j, frees_a_page in enumerate(resident):
+        with free_counts_moved(k, -gone):
+            if vm_paging_severe(k) or not alloc_ok(k, VM_ALLOC_NORMAL) or k.free <= 0:
+                return j, kicks, new_low
+            if frees_a_page and (pageout_reserve_refill(k) or pageout_pages_wake_due(k) or free_count_wake_due(k)):
+                return j, kicks, new_low
+        if k.ncpus > 1 and adj - gone - 1 < -PCPU_SYNC:
+            return j, kicks, new_low
+        with free_counts_moved(k, -gone - 1):
+            kick = pagedaemon_kicks(k)
+            pages = k.free + k.cache
+        if kick < 0:
+            return j, kicks, new_low
+        kicks += kick
+        if low is not None and pages < min((new_low or low)[0], th.v_free_min):
+            new_low = [pages, k.tick, k.step + 1 + 2 * j]  # the step of pair j's fault
+        gone += not frees_a_page
+    return len(resident), kicks, new_low
+
+
+def pagedaemon_kicks(k: Kernel) -> int:
+    """What pagedaemon_wakeup() adds to vm_pages_needed at the counts now: 0 or 1; -1 if it wakes someone."""
+    if not vm_paging_start(k, 0):
+        return 0
+    if k.vm_pages_needed <= 1:
+        return 0 if k.vm_pages_needed == 1 and not sleeping_on(k, CHAN_PAGES_NEEDED) else -1
+    return 1 if vm_paging_min(k) else 0
+
+
+def free_swap(k: Kernel, obj: VmObject, pages: list[int]) -> None:
+    """swap_page_free() of each page: none empties its swblock (oldest_pages), swap is not nearly full."""
+    if not pages:
+        return
+    for p in pages:
+        obj.swb[p >> 5] &= ~(1 << (p & 31))
+    swp_pager_freeswapspace(k, len(pages))
