@@ -2,4 +2,5 @@
 
 from ztui.cli import main
 
-main()
+if __name__ == "__main__":  # not when a spawned worker (a Dask LocalCluster's) imports the main module
+    main()

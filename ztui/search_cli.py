@@ -97,6 +97,20 @@ class PreemptionBound(click.ParamType):
         self.fail(f"{value!r}: expected a number of preemptions (0, 1, 2, ...) or 'all'", param, ctx)
 
 
+def executor_options(command):
+    """--executor and --address: where the runs go (ztui.explore.executors.make_executor)."""
+    command = click.option(
+        "--address", help="The Dask scheduler or Ray cluster address; default: start a local one."
+    )(command)
+    return click.option(
+        "--executor",
+        type=click.Choice(["local", "dask", "ray"]),
+        default="local",
+        show_default=True,
+        help="Where the runs go: local processes, or a Dask or Ray cluster (pip install 'ztui[dask]' / 'ztui[ray]').",
+    )(command)
+
+
 @click.command("explore", cls=GuardedCommand)
 @click.argument("scenario", metavar="SCENARIO")
 @click.option("--seeds", type=click.IntRange(min=1), help="Run N random schedules, seeds FIRST..FIRST+N-1.")
@@ -162,6 +176,7 @@ class PreemptionBound(click.ParamType):
     help="Where to save the schedule found (exhaustive); default SCENARIO-VERDICT.trace.gz.",
 )
 @click.option("--force", is_flag=True, help="Replace trace files that exist.")
+@executor_options
 def explore_command(
     scenario: str,
     seeds: int | None,
@@ -176,6 +191,8 @@ def explore_command(
     livelock_window: str | None,
     trace_file: Path | None,
     force: bool,
+    executor: str,
+    address: str | None,
 ) -> None:
     """Look for deadlock, livelock and recursion: random schedules, or all of them.
 
@@ -206,6 +223,7 @@ def explore_command(
     \b
     Examples:
       ztui explore teach-swapmeta-kmalloc-obj --seeds 10000 --jobs 2
+      ztui explore teach-swapmeta-kmalloc-obj --seeds 100000 --executor dask --address tcp://scheduler:8786
       ztui explore teach-swapmeta-kmalloc-obj --exhaustive --max-depth 5000
       ztui explore teach-swapmeta-zalloc --exhaustive --max-preemptions 1 --livelock-window 2s
     """
@@ -222,7 +240,7 @@ def explore_command(
         assert seeds is not None  # checked above: --seeds or --exhaustive
         seed_range = range(first_seed, first_seed + seeds)
         _check_seed_traces_or_exit(trace_dir, loaded, seed_range, force, inputs=[path])
-        _explore_seeds(loaded, seed_range, jobs, trace_dir, force)
+        _explore_seeds(loaded, seed_range, jobs, trace_dir, force, executor, address)
 
 
 def _seed_trace_name(scenario: Scenario, verdict: str, seed: int) -> str:
@@ -274,12 +292,19 @@ def _write_trace_or_exit(trace, path: Path, force: bool) -> None:
         _bad_input(str(exc))
 
 
-def _explore_seeds(scenario: Scenario, seeds: range, jobs: int, trace_dir: Path, force: bool) -> None:
+def _explore_seeds(
+    scenario: Scenario, seeds: range, jobs: int, trace_dir: Path, force: bool, executor: str, address: str | None
+) -> None:
+    from ztui.explore.executors import ParamError, make_executor
     from ztui.explore.seeds import SEED_RANGES, explore_seeds
 
+    try:
+        pool = make_executor(executor, address)
+    except ParamError as exc:
+        _bad_input(str(exc))
     with progress_bar(f"{visible(scenario.name)}: {len(seeds):,} seeds", len(seeds), counts=True) as advance:
         result = explore_seeds(
-            scenario, seeds, jobs, on_progress=lambda done, _, counts: advance(done, counts)
+            scenario, seeds, jobs, executor=pool, on_progress=lambda done, _, counts: advance(done, counts)
         )
     out = console()
     table = Table()
@@ -369,14 +394,7 @@ def _explore_exhaustive(
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
 )
-@click.option(
-    "--executor",
-    type=click.Choice(["local", "dask", "ray"]),
-    default="local",
-    show_default=True,
-    help="Where the runs go: local processes, or a Dask or Ray cluster (pip install 'ztui[dask]' / 'ztui[ray]').",
-)
-@click.option("--address", help="The Dask scheduler or Ray cluster address; default: start a local one.")
+@executor_options
 def sweep_command(
     scenario: str,
     params: tuple[str, ...],

@@ -23,6 +23,10 @@ from ztui.cli_common import GuardedCommand, console
     "--startup", "with_startup", is_flag=True,
     help="Also time whole commands in fresh processes: --help, vmstats and the churn run, beside python and SimPy.",
 )
+@click.option(
+    "--cluster", "with_cluster", is_flag=True,
+    help="Also run 2,000 seeds in one process, on 2 jobs and on a 2-worker Dask LocalCluster (needs ztui[dask]).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 def bench(
     runs: int,
@@ -32,6 +36,7 @@ def bench(
     with_memory: bool,
     with_scale: bool,
     with_startup: bool,
+    with_cluster: bool,
     as_json: bool,
 ) -> None:
     """Measure simulator throughput (and, with --tui, the TUI's).
@@ -55,7 +60,10 @@ def bench(
     minute; a few minutes per run.  With --startup, each in a fresh
     process: the CPU seconds of `ztui --help` and `ztui vmstats` beside a
     bare `python -c pass`, and of `ztui run --json` on the churn scenario
-    beside SimPy's 1 M events; under a minute per run.
+    beside SimPy's 1 M events; under a minute per run.  With --cluster:
+    the wall time of 2,000 seeds of the smallest teaching scenario in one
+    process, on 2 jobs, and on a two-worker Dask LocalCluster as seed
+    ranges and as one seed per task; half a minute per run.
 
     \b
     Examples:
@@ -66,6 +74,7 @@ def bench(
       ztui bench --memory --runs 1
       ztui bench --scale --runs 1
       ztui bench --startup --runs 5
+      ztui bench --cluster --runs 3
     """
     from ztui.bench import bench_core, print_bench
 
@@ -98,9 +107,21 @@ def bench(
         from ztui.startup_bench import bench_startup
 
         figures["startup"] = bench_startup(runs)
+    if with_cluster:
+        figures["cluster"] = _bench_cluster(runs)
     if as_json:
         click.echo(json.dumps(figures, indent=2))
     else:
         print_bench(figures, console())
 
 
+
+
+def _bench_cluster(runs: int) -> dict[str, float | int]:
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise click.UsageError("--cluster needs the dask extra: pip install 'ztui[dask]'") from None
+    from ztui.cluster_bench import bench_cluster
+
+    return bench_cluster(runs)

@@ -11,6 +11,7 @@ signals are held while the pool forks (see _signals_held).
 from __future__ import annotations
 
 import ctypes
+import math
 import multiprocessing
 import os
 import signal
@@ -27,6 +28,19 @@ Task = tuple[Scenario, Sequence[int | None]]
 Progress = Callable[[int, int, Counter], None]  # (runs done, runs in all, verdicts so far)
 PR_SET_PDEATHSIG = 1
 INTERRUPTS = {signal.SIGINT, signal.SIGTERM}
+
+
+# Seeds per task: big enough to amortise a task's cost (pickling, a cluster's scheduling: a Dask task
+# costs milliseconds), small enough for a live progress bar.
+MAX_CHUNK = 250
+TASKS_PER_WORKER = 8  # enough for the workers to stay busy while the slowest ranges finish
+CLUSTER_WIDTH = 16  # workers assumed behind an executor when sizing its seed ranges
+
+
+def seed_ranges(seeds: Sequence[int | None], workers: int) -> list[Sequence[int | None]]:
+    """``seeds`` cut into consecutive ranges, each one task: about TASKS_PER_WORKER per worker, at most MAX_CHUNK."""
+    size = max(1, min(MAX_CHUNK, math.ceil(len(seeds) / (max(workers, 1) * TASKS_PER_WORKER))))
+    return [seeds[i : i + size] for i in range(0, len(seeds), size)]
 
 
 class ParamError(ValueError):

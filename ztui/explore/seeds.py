@@ -11,7 +11,7 @@ from concurrent.futures import Executor
 import attrs
 
 from ztui.core.simulator import Simulator
-from ztui.explore.executors import Progress, Tally, run_tasks
+from ztui.explore.executors import CLUSTER_WIDTH, Progress, Tally, run_tasks, seed_ranges
 from ztui.explore.runs import SeedRun, randomised
 from ztui.scenario.model import Scenario
 from ztui.trace import Trace, record
@@ -19,8 +19,6 @@ from ztui.trace import Trace, record
 # Traces of search results are short: a hash every 16 decisions pins a
 # divergence down closely for little space.
 SEARCH_TRACE_HASH_EVERY = 16
-# Seeds per task: big enough to amortise pickling, small enough for a live progress bar.
-MAX_CHUNK = 250
 SEED_RANGES = 10
 
 
@@ -60,8 +58,7 @@ def explore_seeds(
     """One run of ``scenario`` under the random scheduler per seed; see SeedExploration."""
     scenario = randomised(scenario)
     seeds = list(seeds)
-    size = max(1, min(MAX_CHUNK, math.ceil(len(seeds) / (max(jobs, 1) * 8))))
-    chunks = [seeds[i : i + size] for i in range(0, len(seeds), size)]
+    chunks = seed_ranges(seeds, CLUSTER_WIDTH if executor is not None else jobs)
     tally = Tally(len(seeds), on_progress)
 
     started = time.perf_counter()

@@ -13,7 +13,7 @@ from enum import Enum
 
 import attrs
 
-from ztui.explore.executors import ParamError, Progress, Tally, run_tasks
+from ztui.explore.executors import CLUSTER_WIDTH, ParamError, Progress, Tally, run_tasks, seed_ranges
 from ztui.explore.runs import SeedRun, randomised
 from ztui.scenario.errors import InvalidValue
 from ztui.scenario.load import scenario_problems
@@ -143,6 +143,11 @@ def sweep(
     tally = Tally(len(grid) * len(seed_list), on_progress)
 
     started = time.perf_counter()
-    results = run_tasks([(v, seed_list) for v in variants], jobs=jobs, executor=executor, on_task=tally)
-    points = tuple(SweepPoint(tuple(zip(keys, combo)), tuple(runs)) for combo, runs in zip(grid, results))
+    ranges = seed_ranges(seed_list, CLUSTER_WIDTH if executor is not None else jobs)
+    tasks = [(v, seed_range) for v in variants for seed_range in ranges]
+    results = run_tasks(tasks, jobs=jobs, executor=executor, on_task=tally)
+    per_variant = [
+        tuple(run for runs in results[i : i + len(ranges)] for run in runs) for i in range(0, len(results), len(ranges))
+    ]
+    points = tuple(SweepPoint(tuple(zip(keys, combo)), runs) for combo, runs in zip(grid, per_variant))
     return SweepResult(keys, points, time.perf_counter() - started)
