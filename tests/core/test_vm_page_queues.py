@@ -146,3 +146,26 @@ def test_pages_join_the_tail_run_only_with_the_same_flags():
     assert not q.append(2, 1, 8, 4, 1), "other flags: a run of its own"
     assert not q.append(3, 2, 12, 4, 1), "another object: a run of its own"
     assert q.runs == {(1, 0): (0, 8, 0), (1, 8): (2, 4, 1), (2, 12): (3, 4, 1)}
+
+
+def test_flags_changed_inside_one_run_split_it_and_join_the_neighbours_of_its_seq():
+    """Each edge case of set_flags within a run: runs as (start, count, flags) of one seq, after each change."""
+    q = PageQueue("active")
+    q.append(0, 1, 0, 10, 0)
+    q.append(1, 2, 0, 4, 0)  # another object behind it: its key must stay
+    steps = [
+        ((0, 3, 1), [(0, 3, 1), (3, 7, 0)]),  # a head piece: the rest is rekeyed
+        ((3, 2, 1), [(0, 5, 1), (5, 5, 0)]),  # a head piece that joins the run before it
+        ((7, 3, 2), [(0, 5, 1), (5, 2, 0), (7, 3, 2)]),  # a tail piece
+        ((5, 2, 2), [(0, 5, 1), (5, 5, 2)]),  # a whole run that joins the run after it
+        ((5, 5, 1), [(0, 10, 1)]),  # a whole run that joins the run before it
+        ((4, 2, 3), [(0, 4, 1), (4, 2, 3), (6, 4, 1)]),  # a middle piece
+        ((4, 2, 1), [(0, 10, 1)]),  # a whole run that joins both neighbours
+        ((2, 3, 1), [(0, 10, 1)]),  # the flags it already has
+    ]
+    for (start, count, flags), want in steps:
+        q.set_flags(1, start, count, flags)
+        assert [(s, c, f) for s, seq, c, f in q.object_runs(1)] == want, (start, count, flags)
+        assert {seq for _, seq, _, _ in q.object_runs(1)} == {0}, "every piece keeps the run's place"
+        assert list(q.order) == sorted((0, 1, s) for s, _, _ in want) + [(1, 2, 0)]
+        assert q.lcnt == 14

@@ -223,20 +223,42 @@ class PageQueue:
 
     def set_flags(self, oid: int, start: int, count: int, flags: int) -> None:
         """Change the flags of pages [start, start+count) in place (their seq is kept)."""
-        run = self.runs.get((oid, start))
-        if run is not None and run[1] == count and not self._joins(oid, start, run[0], count, flags):
-            self.runs[oid, start] = (run[0], count, flags)  # a whole run that stays one: its key is kept
+        run = self.find(oid, start)
+        if run is not None and start + count <= run[0] + run[2]:
+            self._set_flags_within(oid, start, count, flags, run)
             return
-        for s, seq, n, _ in self.take(oid, start, count):
+        for s, seq, n, _ in self.take(oid, start, count):  # pieces of several runs, or pages off the queue
             self.insert(seq, oid, s, n, flags)
 
-    def _joins(self, oid: int, start: int, seq: int, count: int, flags: int) -> bool:
-        """Would pages [start, start+count) with these flags join a neighbouring run?"""
+    def _set_flags_within(self, oid: int, start: int, count: int, flags: int, run: tuple[int, int, int, int]) -> None:
+        """set_flags() on pages that lie in one run: only the keys of the pieces it leaves change.
+
+        The run [rstart, rend) becomes a left piece with the old flags, the
+        changed pages, and a right piece with the old flags; the changed
+        pages join a neighbouring run of the same seq and flags where they
+        reach the run's edge, so runs stay maximal.
+        """
+        rstart, seq, rcount, old = run
+        if flags == old:
+            return
+        end, rend = start + count, rstart + rcount
+        hi = end
+        if end < rend:
+            self._add(oid, end, seq, rend - end, old)
+        else:
+            nxt = self.runs.get((oid, rend))
+            if nxt is not None and nxt[0] == seq and nxt[2] == flags:
+                hi = rend + self._drop(oid, rend)[1]
+        if start > rstart:
+            self.runs[oid, rstart] = (seq, start - rstart, old)
+            self._add(oid, start, seq, hi - start, flags)
+            return
         prev = self.find(oid, start - 1)
         if prev is not None and prev[1] == seq and prev[3] == flags:
-            return True
-        nxt = self.runs.get((oid, start + count))
-        return nxt is not None and nxt[0] == seq and nxt[2] == flags
+            self._drop(oid, rstart)
+            self.runs[oid, prev[0]] = (seq, hi - prev[0], flags)
+        else:
+            self.runs[oid, rstart] = (seq, hi - rstart, flags)
 
     def drop_object(self, oid: int) -> int:
         """Remove every page of ``oid``; how many there were."""
