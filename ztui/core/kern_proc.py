@@ -21,6 +21,7 @@ from .churn_pairs import repeat_churn_pairs
 from .frames import CONT, DONE, call, emit, kernel_function
 from .kern_kmalloc import M_INTWAIT, M_ZERO, kobj_allocate_from_slabs, kobj_due, kobj_owner_exit, kobj_record
 from .kern_synch import charge, made_progress, slice_room, start_read, tsleep
+from .munmap_runs import repeat_munmaps
 from .state import DISK, PAGES_UNBOUNDED, ZOMB, Kernel, KmallocObjFrame, PhaseCfg, ReserveFrame, Thread, UserFrame
 from .swap_pager import object_channel, swap_page_free, swp_pager_meta_free_all
 from .vfs_bio import BUF_PAGES, bio_page_alloc, brelse_pages
@@ -405,6 +406,7 @@ def free_loop(k: Kernel, t: Thread, f: UserFrame) -> int:
         return next_phase(k, t, f)
     if free_oldest(k, t):
         t.done += 1
+        repeat_munmaps(k, t, ph)
     return DONE
 
 
