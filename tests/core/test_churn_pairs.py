@@ -5,10 +5,10 @@ import pytest
 
 from ztui.bench_scale import scaled
 from ztui.core import kern_proc
-from ztui.core.churn_pairs import oldest_pages, plain_pairs, repeat_churn_pairs, swapped_pages
+from ztui.core.churn_pairs import oldest_pages, pairs_room, plain_pairs, repeat_churn_pairs, swapped_pages
 from ztui.core.kern_proc import FAULTED
 from ztui.core.simulator import Simulator
-from ztui.core.state import PhaseCfg
+from ztui.core.state import KobjCfg, PhaseCfg
 from ztui.core.vm_object import ACTIVE, CACHE, INACTIVE
 from ztui.core.vm_page import CHAN_PAGES_NEEDED
 from ztui.core.vm_page_queues import ACT_INIT, ACT_SHIFT, BUSY, DIRTY
@@ -164,3 +164,15 @@ def test_pairs_whose_pages_were_paged_out_take_a_page_each_and_leave_the_lowest_
     assert (obj.lo, obj.hi, k.free, k.step, k.vm_pages_needed) == (10, 20, 1990, 120, 12)
     assert queue_pages(k, ACTIVE) == [(obj.oid, p, FAULTED | ACT_INIT << ACT_SHIFT) for p in range(10, 20)]
     assert k.lowwater == [1990, k.tick, 100 + 1 + 2 * 9]  # the last pair's fault
+
+
+def test_no_run_of_pairs_for_a_process_that_owes_kmalloc_obj_objects():
+    k, obj = churner()
+    t = k.threads[-1]
+    obj.hi, k.slice_left = 100, 64
+    churn = PhaseCfg("churn", -1, 0, 0)
+    assert pairs_room(k, t, churn) == 31
+    k.cfg = attrs.evolve(k.cfg, kobjs=(KobjCfg(ktype=0, owner=t.tid, rate=10, lifetime=5),))
+    assert pairs_room(k, t, churn) == 0, "its system calls are due at any step"
+    k.cfg = attrs.evolve(k.cfg, kobjs=(KobjCfg(ktype=0, owner=t.tid + 1, rate=10, lifetime=5),))
+    assert pairs_room(k, t, churn) == 31

@@ -21,6 +21,7 @@ mapping) ends the run; the thread then goes on step by step.
 
 from __future__ import annotations
 
+from .kern_kmalloc import kobj_owner
 from .kern_synch import charge, made_free, sleeping_on, slice_room
 from .state import Kernel, PhaseCfg, Thread, VmObject
 from .swap_pager import swp_pager_freeswapspace
@@ -75,7 +76,7 @@ def pairs_room(k: Kernel, t: Thread, ph: PhaseCfg) -> int:
     """Whole pairs that fit the slice, the tick and the next I/O completion (slice_room, one
     step of which is this dispatch's), the phase's pages (its test runs before each step),
     the mapping the faults fill and the pages already there for the munmaps to take."""
-    if ph.rate > 0 or k.cfg.kobjs or t.lowmemkill:
+    if ph.rate > 0 or kobj_owner(k, t) or t.lowmemkill:
         return 0  # a rate's allowance, a system call's kmalloc_obj, a kill: each step asks again
     obj = k.objects[t.anon]
     room = (slice_room(k) - 1) // 2

@@ -245,6 +245,11 @@ def malloc_mgt_poll(k: Kernel, t: Thread, ty: KmallocType) -> int:
 # --- a workload's own kmalloc_obj types (Config.kobjs) ---------------------------
 
 
+def kobj_owner(k: Kernel, t: Thread) -> bool:
+    """Does the workload give this process kmalloc_obj objects to allocate (kern_proc.user asks at every step)?"""
+    return any(cfg.owner == t.tid for cfg in k.cfg.kobjs)
+
+
 def kobj_due(k: Kernel, t: Thread) -> int:
     """The index of a type whose objects the process owes, or -1."""
     for i, cfg in enumerate(k.cfg.kobjs):

@@ -20,6 +20,7 @@ completion, the end of the phase or of the mapping) ends the run.
 from __future__ import annotations
 
 from .churn_pairs import free_swap, oldest_pages
+from .kern_kmalloc import kobj_owner
 from .kern_synch import charge, made_free, slice_room
 from .state import Kernel, PhaseCfg, Thread
 from .vm_object import ACTIVE, INACTIVE, pages_to_region_end, pindex_of, queue_take
@@ -54,18 +55,13 @@ def repeat_munmaps(k: Kernel, t: Thread, ph: PhaseCfg) -> None:
 def munmaps_room(k: Kernel, t: Thread, ph: PhaseCfg) -> int:
     """Munmaps that fit the slice, the tick and the next I/O completion (one step of slice_room
     is this dispatch's), the phase's pages, the mapping's end and the pages left to free."""
-    if t.lowmemkill or owes_kobjs(k, t):
+    if t.lowmemkill or kobj_owner(k, t):
         return 0  # a kill, a system call's kmalloc_obj: each step asks again
     obj = k.objects[t.anon]
     room = min(slice_room(k) - 1, ph.pages - t.done, obj.hi - obj.lo)
     if obj.region:
         room = min(room, pages_to_region_end(obj, obj.lo))
     return room
-
-
-def owes_kobjs(k: Kernel, t: Thread) -> bool:
-    """Does the workload give this process kmalloc_obj objects to allocate (kern_proc.user asks every step)?"""
-    return any(cfg.owner == t.tid for cfg in k.cfg.kobjs)
 
 
 def plain_munmaps(k: Kernel, resident: list[bool]) -> int:
