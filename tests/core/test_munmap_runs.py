@@ -85,6 +85,7 @@ def test_munmaps_stop_at_the_page_that_brings_free_past_the_hysteresis():
     k.vm_pages_waiting = 1
     k.free = k.th.v_free_min + vm_page_free_hysteresis - 3  # still waiting after two more pages
     assert plain_munmaps(k, [True] * 5) == 2
+    assert plain_munmaps(k, [False, True, False, True, True, False, True]) == 4, "the third page freed"
 
 
 def test_a_pager_in_vm_wait_is_woken_at_v_pageout_free_min():

@@ -19,6 +19,8 @@ completion, the end of the phase or of the mapping) ends the run.
 
 from __future__ import annotations
 
+from bisect import bisect_left
+
 from .churn_pairs import free_swap, oldest_pages
 from .kern_kmalloc import kobj_owner
 from .kern_synch import charge, made_free, slice_room
@@ -65,16 +67,22 @@ def munmaps_room(k: Kernel, t: Thread, ph: PhaseCfg) -> int:
 
 
 def plain_munmaps(k: Kernel, resident: list[bool]) -> int:
-    """How many of the munmaps are plain at the free counts each sees (resident: each frees a page)."""
-    adj = k.gd_adj_free[k.curcpu] if k.ncpus > 1 else 0
-    freed = 0
-    for j, frees_a_page in enumerate(resident):
-        if not frees_a_page:
-            continue
-        if adj + freed + 1 < -PCPU_SYNC:
-            return j  # vmstats_free_add might push the delta (vmstats._pushed)
-        with free_counts_moved(k, freed + 1):
-            if pageout_reserve_refill(k) or pageout_pages_wake_due(k) or free_count_wake_due(k):
-                return j
-        freed += 1
-    return len(resident)
+    """How many of the munmaps are plain at the free counts each sees (resident: each frees a page).
+
+    Each resident page freed raises the free count by one, and every test
+    that ends the run turns true only as the count rises (or, for the
+    per-CPU delta, false), so the page that ends it is found by bisection.
+    """
+    frees = [j for j, frees_a_page in enumerate(resident) if frees_a_page]
+    if not frees:
+        return len(resident)
+    if k.ncpus > 1 and k.gd_adj_free[k.curcpu] + 1 < -PCPU_SYNC:
+        return frees[0]  # vmstats_free_add might push the delta (vmstats._pushed)
+    n = bisect_left(range(1, len(frees) + 1), True, key=lambda freed: free_toq_due(k, freed))
+    return frees[n] if n < len(frees) else len(resident)
+
+
+def free_toq_due(k: Kernel, freed: int) -> bool:
+    """Would vm_page_free_toq() refill the reserve or owe a wakeup once ``freed`` more pages are free?"""
+    with free_counts_moved(k, freed):
+        return bool(pageout_reserve_refill(k) or pageout_pages_wake_due(k) or free_count_wake_due(k))
