@@ -21,6 +21,9 @@ mapping) ends the run; the thread then goes on step by step.
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from itertools import accumulate
+
 from .kern_kmalloc import kobj_owner
 from .kern_synch import charge, made_free, sleeping_on, slice_room
 from .state import Kernel, PhaseCfg, Thread, VmObject
@@ -132,30 +135,56 @@ def swapped_pages(swb: dict[int, int], start: int, count: int) -> list[int]:
 
 def plain_pairs(k: Kernel, resident: list[bool]) -> tuple[int, int, list | None]:
     """How many of the pairs are plain at the counts each sees; what their pagedaemon_wakeup()s
-    add to vm_pages_needed; the low-water mark they leave (None: unchanged)."""
-    th = k.th
-    adj = k.gd_adj_free[k.curcpu] if k.ncpus > 1 else 0
+    add to vm_pages_needed; the low-water mark they leave (None: unchanged).
+
+    Pair j sees the free count less gone[j], the pairs before it that gave
+    no page back.  gone only grows, and each test that ends the run turns
+    true only as the count falls (a munmap's wakeup or refill only as it
+    rises, so only the first munmap that frees a page can owe one), and so
+    does a kick: the pair that ends the run, and the first that kicks, are
+    found by bisection.
+    """
+    gone = list(accumulate((not frees_a_page for frees_a_page in resident), initial=0))
+    m = bisect_left(range(len(resident)), True, key=lambda j: pair_stops(k, gone[j]))
+    first_free = next((j for j in range(m) if resident[j]), m)
+    if first_free < m:
+        with free_counts_moved(k, -gone[first_free]):
+            if pageout_reserve_refill(k) or pageout_pages_wake_due(k) or free_count_wake_due(k):
+                m = first_free
+    if m == 0:
+        return 0, 0, None
+    kicks = m - bisect_left(range(m), True, key=lambda j: kick_at(k, gone[j]) > 0)
+    return m, kicks, low_water_mark(k, gone, m)
+
+
+def pair_stops(k: Kernel, gone: int) -> bool:
+    """Does a pair that sees ``gone`` pages fewer fail vm_fault's or vm_page_alloc's tests, push
+    its per-CPU delta, or wake the pagedaemon (not only count a kick)?"""
+    with free_counts_moved(k, -gone):
+        if vm_paging_severe(k) or not alloc_ok(k, VM_ALLOC_NORMAL) or k.free <= 0:
+            return True
+    if k.ncpus > 1 and k.gd_adj_free[k.curcpu] - gone - 1 < -PCPU_SYNC:
+        return True
+    return kick_at(k, gone) < 0
+
+
+def kick_at(k: Kernel, gone: int) -> int:
+    """pagedaemon_kicks() after the fault of a pair that sees ``gone`` pages fewer."""
+    with free_counts_moved(k, -gone - 1):
+        return pagedaemon_kicks(k)
+
+
+def low_water_mark(k: Kernel, gone: list[int], m: int) -> list | None:
+    """The low-water mark after m pairs: the lowest free+cache after a fault, at the first fault
+    that reached it; None if it is no lower than the mark (or v_free_min)."""
     low = k.lowwater
-    new_low = None
-    kicks = gone = 0
-    for j, frees_a_page in enumerate(resident):
-        with free_counts_moved(k, -gone):
-            if vm_paging_severe(k) or not alloc_ok(k, VM_ALLOC_NORMAL) or k.free <= 0:
-                return j, kicks, new_low
-            if frees_a_page and (pageout_reserve_refill(k) or pageout_pages_wake_due(k) or free_count_wake_due(k)):
-                return j, kicks, new_low
-        if k.ncpus > 1 and adj - gone - 1 < -PCPU_SYNC:
-            return j, kicks, new_low
-        with free_counts_moved(k, -gone - 1):
-            kick = pagedaemon_kicks(k)
-            pages = k.free + k.cache
-        if kick < 0:
-            return j, kicks, new_low
-        kicks += kick
-        if low is not None and pages < min((new_low or low)[0], th.v_free_min):
-            new_low = [pages, k.tick, k.step + 1 + 2 * j]  # the step of pair j's fault
-        gone += not frees_a_page
-    return len(resident), kicks, new_low
+    if low is None:
+        return None
+    pages = k.free - gone[m - 1] - 1 + k.cache
+    if pages >= min(low[0], k.th.v_free_min):
+        return None
+    first = bisect_left(gone, gone[m - 1], 0, m)
+    return [pages, k.tick, k.step + 1 + 2 * first]  # the step of that pair's fault
 
 
 def pagedaemon_kicks(k: Kernel) -> int:
