@@ -64,6 +64,18 @@ def test_no_shorter_schedule_reaches_it(livelock_search):
     assert shorter.verdict is None and shorter.depth_cut and not shorter.exhausted
 
 
+def test_a_search_from_a_state_mid_run_finds_the_rest_of_the_schedule_and_leaves_the_state_alone(livelock_search):
+    """Rooted at the state after the shortest schedule's first 100 steps, the rest of it is the shortest way on."""
+    root = Simulator.from_scenario(KMALLOC, log=False)
+    for decision in livelock_search.schedule[:100]:
+        root.step(None if decision == CLOCK else decision)
+    before = root.state_hash(), root.step_count
+    rest = explore_exhaustive(KMALLOC, 5000, root=root)
+    assert rest.verdict == "livelock"
+    assert len(rest.schedule) == SHORTEST_LIVELOCK - 100
+    assert (root.state_hash(), root.step_count) == before
+
+
 def test_the_zalloc_twin_is_free_of_it_up_to_a_depth():
     result = explore_exhaustive(ZALLOC, SHORTEST_LIVELOCK + 200)
     assert result.verdict is None and result.depth_cut and not result.capped

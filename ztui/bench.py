@@ -71,7 +71,7 @@ def print_bench(figures: dict, console) -> None:
     table.add_row("  steps/s with the event log on", f"{figures['ztui_logged']['steps_per_s']:,.0f}")
     table.add_row("SimPy Container get/put/timeout: events/s", f"{simpy['events_per_s']:,.0f}")
     table.add_row("ztui steps/s / SimPy events/s", f"{core['steps_per_s'] / simpy['events_per_s']:.2f}")
-    for section in ("tui", "startup", "exhaustive", "explore_seeds", "timeline", "memory", "scale", "cluster"):
+    for section in ("tui", "startup", "exhaustive", "exhaustive_gib", "explore_seeds", "timeline", "memory", "scale", "cluster"):
         for key, value in figures.get(section, {}).items():
             table.add_row(f"{section}: {key}", f"{value:,.3f}" if isinstance(value, float) else str(value))
     console.print(table)

@@ -5,6 +5,9 @@ targets (issue 5) are in the dicts too, so a report can compare:
 
 * bench_exhaustive(): distinct states per second of the exhaustive search on
   the smallest teaching scenario, one core (target >= 50,000);
+* bench_exhaustive_gib(): the same search rooted at a 2 GiB state (the
+  churn scenario at step 4,000,000, thousands of runs on PQ_ACTIVE), and
+  what one fingerprint of that state costs beside its exact encoding;
 * bench_explore_seeds(): wall time of a 10,000-seed exploration with 2 jobs
   (target < 60 s);
 * bench_timeline(): back and goto latency at step 1,000,000 of a 2 GiB
@@ -30,6 +33,7 @@ from ztui.scenario.load import load_scenario
 from ztui.scenario.model import Scenario
 
 SMALLEST_TEACHING = "teach-swapmeta-kmalloc-obj"
+GIB_STATE = ("swapmeta-kmalloc-obj-churn", 4_000_000)  # a scenario and the step of its 2 GiB state
 # The seed's 2 GiB machine: it runs well past a million steps before its verdict.
 TWO_GIB = "seed-2g-chrome-buildkernel"
 
@@ -54,6 +58,36 @@ def bench_exhaustive(scenario: Scenario | None = None, max_states: int = 50_000,
         "target_distinct_states_per_s": 50_000,
         "verdict_found": last.verdict,
     }
+
+
+def bench_exhaustive_gib(max_states: int = 3000, repeats: int = 3) -> dict:
+    """Exhaustive search (no preemptions) from a 2 GiB state mid-run, capped at ``max_states``."""
+    name, at = GIB_STATE
+    scenario = bundled(name)
+    root = Simulator.from_scenario(scenario, log=False)
+    root.run(max_steps=at)
+    runs = [explore_exhaustive(scenario, 10**9, max_preemptions=0, max_states=max_states, root=root) for _ in range(repeats)]
+    searching = root.clone()
+    searching.keep_fingerprints()
+    return {
+        "scenario": f"{name} at step {root.step_count:,}",
+        "active runs": len(root.k.queues["active"].runs),
+        "distinct_states": runs[-1].progress.distinct,
+        "distinct_states_per_s": statistics.median(r.progress.rate for r in runs),
+        "fingerprint µs": median_us(lambda: hash(searching.state_key(scheduler=False)), repeats),
+        "exact encoding µs": median_us(lambda: hash(root.state_key(scheduler=False)), repeats),
+    }
+
+
+def median_us(action: Callable[[], object], repeats: int, calls: int = 200) -> float:
+    """Median over ``repeats`` of the mean microseconds of ``calls`` calls of ``action``."""
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        for _ in range(calls):
+            action()
+        times.append((time.perf_counter() - started) / calls * 1e6)
+    return statistics.median(times)
 
 
 def bench_explore_seeds(

@@ -3,7 +3,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ztui.core.vm_page_queues import HEAD, PageQueue
+from ztui.core.vm_page_queues import HEAD, PageQueue, run_hash
 
 OIDS = (0, 1)
 
@@ -65,6 +65,7 @@ def check_against(q: PageQueue, ref: Reference) -> None:
         pages += [(seq, oid, p, flags) for p in range(start, start + count)]
     assert pages == ref.ordered()
     assert q.lcnt == len(pages)
+    assert q.fp == sum(run_hash(oid, start, *run) for (oid, start), run in q.runs.items()), "fp kept with the runs"
     for oid in OIDS:  # runs are maximal: neighbours with one seq and flags are one run
         runs = q.object_runs(oid)
         for (s1, q1, c1, f1), (s2, q2, _, f2) in zip(runs, runs[1:]):
@@ -75,6 +76,7 @@ def check_against(q: PageQueue, ref: Reference) -> None:
 @given(ops)
 def test_a_page_queue_keeps_order_flags_and_maximal_runs(program):
     q, ref = PageQueue("inactive"), Reference()
+    q.keep_fp()
     taken: list[tuple[int, int, int, int]] = []
     for op, oid, start, n, flags in program:
         if op == "append" and free_range(ref, oid, start, n) and all(
@@ -152,6 +154,7 @@ def test_flags_changed_inside_one_run_split_it_and_join_the_neighbours_of_its_se
     """Each edge case of set_flags within a run: runs as (start, count, flags) of one seq, after each change."""
     q = PageQueue("active")
     q.append(0, 1, 0, 10, 0)
+    q.keep_fp()
     q.append(1, 2, 0, 4, 0)  # another object behind it: its key must stay
     steps = [
         ((0, 3, 1), [(0, 3, 1), (3, 7, 0)]),  # a head piece: the rest is rekeyed
@@ -169,3 +172,22 @@ def test_flags_changed_inside_one_run_split_it_and_join_the_neighbours_of_its_se
         assert {seq for _, seq, _, _ in q.object_runs(1)} == {0}, "every piece keeps the run's place"
         assert list(q.order) == sorted((0, 1, s) for s, _, _ in want) + [(1, 2, 0)]
         assert q.lcnt == 14
+        assert q.fp == sum(run_hash(oid, start, *run) for (oid, start), run in q.runs.items())
+
+
+def test_queue_fingerprints_follow_every_change_a_run_makes():
+    """The search keeps PageQueue.fp from its root on: through a whole run, and in clones, it is the runs' sum."""
+    from ztui.core.simulator import Simulator
+    from ztui.scenario.bundled import resolve_scenario
+    from ztui.scenario.load import load_scenario
+
+    sim = Simulator.from_scenario(load_scenario(resolve_scenario("teach-swapmeta-kmalloc-obj")), log=False)
+    sim.keep_fingerprints()
+    seen = set()
+    while sim.verdict is None:
+        sim.run(max_steps=50)
+        twin = sim.clone()
+        for q in (*sim.k.queues.values(), *twin.k.queues.values()):
+            assert q.fp == sum(run_hash(oid, start, *run) for (oid, start), run in q.runs.items()), sim.step_count
+            seen.add((q.name, q.fp))
+    assert len({fp for name, fp in seen if name == "active"}) > 100, "faults and the active scan changed its runs"

@@ -48,7 +48,7 @@ def bench(
     screen latency, and simulator steps per second while the TUI draws,
     compared with the headless figure of the same run.  With --search:
     distinct states per second of the exhaustive search on the smallest
-    teaching scenario, the wall time of a 10,000-seed exploration with 2
+    teaching scenario and from a 2 GiB state mid-run, the wall time of a 10,000-seed exploration with 2
     jobs, and time-travel latency and checkpoint memory at step 1,000,000.
     With --memory, each in a fresh process: the RSS of a Timeline after
     40 million steps of a churning machine beside a bare Simulator's, and
@@ -88,11 +88,16 @@ def bench(
     if with_search:
         from ztui.search_bench import (
             bench_exhaustive,
+            bench_exhaustive_gib,
             bench_explore_seeds,
             bench_timeline,
         )
 
         figures["exhaustive"] = bench_exhaustive()
+        figures["exhaustive"]["states/s / SimPy events/s"] = (
+            figures["exhaustive"]["distinct_states_per_s"] / figures["simpy"]["events_per_s"]
+        )
+        figures["exhaustive_gib"] = bench_exhaustive_gib()
         figures["explore_seeds"] = bench_explore_seeds()
         figures["timeline"] = bench_timeline()
     if with_memory:

@@ -27,7 +27,7 @@ from . import (  # noqa: F401  (register kernel functions)
     vm_zone,
 )
 from .boot import boot
-from .copying import clone_kernel, encode, state_digest
+from .copying import clone_kernel, fingerprint, state_digest
 from .explain import explain
 from .frames import CONT, HANDLERS
 from .hazard_report import hazard_view, keep_closest, open_episodes, why
@@ -132,7 +132,7 @@ class Simulator:
         return state_digest(self.k)
 
     def state_key(self, scheduler: bool = True) -> tuple:
-        """The state as a hashable value, for search: the step counter is left out.
+        """The state as a hashable value, for search (copying.fingerprint): the step counter is left out.
 
         ``scheduler=False`` also leaves out the round-robin cursor and the
         PRNG, which are dead state when every step names its thread.
@@ -143,9 +143,14 @@ class Simulator:
         if not scheduler:
             k.rr_last, k.rng = -1, 0
         try:
-            return encode(k)
+            return fingerprint(k)
         finally:
             k.step, k.rr_last, k.rng = saved
+
+    def keep_fingerprints(self) -> None:
+        """From now on (and in clones), state_key() reads each page queue's run-hash sum (PageQueue.fp)."""
+        for q in self.k.queues.values():
+            q.keep_fp()
 
     def clone(self) -> Simulator:
         twin = Simulator(self.scenario, clone_kernel(self.k), self.seed, self.check_every)

@@ -48,13 +48,22 @@ def with_act(flags: int, act: int) -> int:
     return (flags & FLAG_MASK) | (min(act, ACT_MAX) << ACT_SHIFT)
 
 
+def run_hash(oid: int, start: int, seq: int, count: int, flags: int) -> int:
+    """One run's part of PageQueue.fp (a tuple of ints hashes alike in every process)."""
+    return hash((oid, start, seq, count, flags))
+
+
 @attrs.define(slots=True, eq=False)
 class PageQueue:
     """One of PQ_ACTIVE, PQ_INACTIVE, PQ_CACHE.
 
     ``order``: run keys (seq, oid, start) in queue order; ``runs``:
     (oid, start) -> (seq, count, flags); ``starts``: oid -> its run starts,
-    sorted, to find the run that holds a page; ``lcnt``: pages queued.
+    sorted, to find the run that holds a page; ``lcnt``: pages queued;
+    ``fp``: once keep_fp() is called (the search does), the sum of
+    run_hash() over the runs, kept as they change, so that a queue of
+    thousands of runs is fingerprinted in O(1) (copying.fingerprint;
+    encode() stays the exact, ordered encoding); None, and no cost, else.
     """
 
     name: str
@@ -62,6 +71,7 @@ class PageQueue:
     runs: dict = attrs.Factory(dict)
     starts: dict = attrs.Factory(dict)
     lcnt: int = 0
+    fp: int | None = None
 
     def copy(self) -> PageQueue:
         return PageQueue(
@@ -70,7 +80,11 @@ class PageQueue:
             self.runs.copy(),
             {oid: s.copy() for oid, s in self.starts.items()},
             self.lcnt,
+            self.fp,
         )
+
+    def keep_fp(self) -> None:
+        self.fp = sum(run_hash(oid, start, *run) for (oid, start), run in self.runs.items())
 
     def encode(self) -> tuple:
         runs = self.runs
@@ -142,6 +156,8 @@ class PageQueue:
     def _add(self, oid: int, start: int, seq: int, count: int, flags: int) -> None:
         self.order.add((seq, oid, start))
         self.runs[oid, start] = (seq, count, flags)
+        if self.fp is not None:
+            self.fp += hash((oid, start, seq, count, flags))  # run_hash(), inline: every queue change pays it
         starts = self.starts.get(oid)
         if starts is None:
             starts = self.starts[oid] = SortedList()
@@ -149,6 +165,8 @@ class PageQueue:
 
     def _drop(self, oid: int, start: int) -> tuple[int, int, int]:
         seq, count, flags = self.runs.pop((oid, start))
+        if self.fp is not None:
+            self.fp -= hash((oid, start, seq, count, flags))
         self.order.remove((seq, oid, start))
         starts = self.starts[oid]
         starts.remove(start)
@@ -167,7 +185,7 @@ class PageQueue:
             tseq, toid, tstart = self.order[-1]
             _, tcount, tflags = self.runs[toid, tstart]
             if toid == oid and tstart + tcount == start and tflags == flags:
-                self.runs[oid, tstart] = (tseq, tcount + count, flags)
+                self._resize(oid, tstart, tcount + count, flags)
                 return True
         self._add(oid, start, seq, count, flags)
         return False
@@ -250,15 +268,22 @@ class PageQueue:
             if nxt is not None and nxt[0] == seq and nxt[2] == flags:
                 hi = rend + self._drop(oid, rend)[1]
         if start > rstart:
-            self.runs[oid, rstart] = (seq, start - rstart, old)
+            self._resize(oid, rstart, start - rstart, old)
             self._add(oid, start, seq, hi - start, flags)
             return
         prev = self.find(oid, start - 1)
         if prev is not None and prev[1] == seq and prev[3] == flags:
             self._drop(oid, rstart)
-            self.runs[oid, prev[0]] = (seq, hi - prev[0], flags)
+            self._resize(oid, prev[0], hi - prev[0], flags)
         else:
-            self.runs[oid, rstart] = (seq, hi - rstart, flags)
+            self._resize(oid, rstart, hi - rstart, flags)
+
+    def _resize(self, oid: int, start: int, count: int, flags: int) -> None:
+        """Give the run at ``start`` a new length and flags; its key and seq stay."""
+        seq, old_count, old_flags = self.runs[oid, start]
+        self.runs[oid, start] = (seq, count, flags)
+        if self.fp is not None:
+            self.fp += hash((oid, start, seq, count, flags)) - hash((oid, start, seq, old_count, old_flags))
 
     def drop_object(self, oid: int) -> int:
         """Remove every page of ``oid``; how many there were."""

@@ -122,6 +122,7 @@ def explore_exhaustive(
     seed: int | None = None,
     on_progress: Callable[[SearchProgress], None] | None = None,
     progress_every: float = 1.0,
+    root: Simulator | None = None,
 ) -> SearchResult:
     """Breadth-first search over the scheduler's choices for the shortest way to a bad verdict.
 
@@ -135,9 +136,13 @@ def explore_exhaustive(
 
     States are deduplicated by a 64-bit fingerprint (see _fingerprint); a
     state met again with fewer preemptions used is explored again.
+    ``root`` (a state of ``scenario``'s run, which the search leaves alone)
+    starts the search there instead of at boot; the schedule found is then
+    relative to it.
     """
     bounded = max_preemptions is not None
-    root = Simulator.from_scenario(scenario, seed, log=False)
+    root = Simulator.from_scenario(scenario, seed, log=False) if root is None else root.clone()
+    root.keep_fingerprints()
     state_bytes = clone_cost(root)
     seen: dict[int, int] = {_fingerprint(root, None): 0}  # fingerprint -> fewest preemptions used
     parents: list[tuple[int, int]] = [(-1, CLOCK)]  # node -> (parent node, decision)
