@@ -17,7 +17,7 @@ from ztui.cli_common import GuardedCommand, console
 @click.option("--memory", "with_memory", is_flag=True, help="Also measure resident memory of long runs (minutes per run).")
 @click.option(
     "--scale", "with_scale", is_flag=True,
-    help="Also run the churn workload at 2, 8, 32 and 64 GiB (and 256 GiB if it ends within a minute).",
+    help="Also run the churn workload at 2, 8, 32 and 64 GiB (and 256 GiB if it ends within two minutes).",
 )
 @click.option(
     "--startup", "with_startup", is_flag=True,
@@ -48,16 +48,17 @@ def bench(
     screen latency, and simulator steps per second while the TUI draws,
     compared with the headless figure of the same run.  With --search:
     distinct states per second of the exhaustive search on the smallest
-    teaching scenario and from a 2 GiB state mid-run, the wall time of a 10,000-seed exploration with 2
-    jobs, and time-travel latency and checkpoint memory at step 1,000,000.
+    teaching scenario (beside SimPy's events per second) and from a 2 GiB
+    state mid-run, the wall time of a 10,000-seed exploration with 2 jobs,
+    and time-travel latency and checkpoint memory at step 1,000,000.
     With --memory, each in a fresh process: the RSS of a Timeline after
     40 million steps of a churning machine beside a bare Simulator's, and
     the RSS of an exhaustive search (every interleaving) when it stops at
     its default memory budget; about five minutes per run.  With --scale,
     each in a fresh process: the CPU seconds of the churn scenario scaled
     to 2, 8, 32 and 64 GiB (memory, swap and every phase's pages alike) and
-    each one's ratio to 2 GiB, and 256 GiB when one run of it ends within a
-    minute; a few minutes per run.  With --startup, each in a fresh
+    each one's ratio to 2 GiB, and 256 GiB when one run of it ends within
+    two minutes; a few minutes per run.  With --startup, each in a fresh
     process: the CPU seconds of `ztui --help` and `ztui vmstats` beside a
     bare `python -c pass`, and of `ztui run --json` on the churn scenario
     beside SimPy's 1 M events; under a minute per run.  With --cluster:
