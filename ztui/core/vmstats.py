@@ -176,7 +176,7 @@ class free_counts_moved:  # named as a function: it is used as one, in `with`
 
     Nothing else sees the move: no delta, no push, no low-water mark.  A
     class, not a @contextmanager generator: the batches' bisections enter
-    it millions of times, and a generator costs five times as much.
+    it millions of times, and a generator costs 2.5 times as much (0.85 against 0.34 µs).
     """
 
     __slots__ = ("k", "n")
