@@ -109,3 +109,31 @@ def test_workers_die_with_a_killed_parent(tmp_path):
     os.kill(process.pid, signal.SIGKILL)
     process.wait(timeout=EXIT_WITHIN)
     wait_until(lambda: not session_processes(process.pid), "lost every worker", limit=EXIT_WITHIN)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_worker_whose_parent_died_before_it_started_exits_at_once():
+    """The race the test above can lose on a loaded machine: SIGKILL lands between the fork and
+    the worker's initializer, so the worker is an orphan before it can ask to die with its parent."""
+    from ztui.explore.executors import _worker_init
+
+    hear, said = os.pipe()  # the worker writes "survived" if the initializer returns
+    middle = os.fork()
+    if middle == 0:  # the command: it forks a worker and dies before the worker starts
+        os.close(hear)
+        parent = os.getpid()
+        if os.fork() == 0:
+            while os.getppid() == parent:
+                time.sleep(0.01)
+            try:
+                _worker_init(parent, forked=True)
+                os.write(said, b"survived")
+            finally:
+                os._exit(0)
+        os._exit(0)
+    os.close(said)
+    os.waitpid(middle, 0)
+    ready, _, _ = select.select([hear], [], [], EXIT_WITHIN)
+    assert ready, "the orphaned worker neither exited nor reported"
+    assert os.read(hear, 16) == b"", "the orphaned worker went on"
+    os.close(hear)

@@ -85,7 +85,8 @@ def run_tasks(
         pool = None
         try:
             with _signals_held():
-                pool = multiprocessing.Pool(jobs, initializer=_worker_init, initargs=(os.getpid(),))
+                forked = multiprocessing.get_start_method() == "fork"
+                pool = multiprocessing.Pool(jobs, initializer=_worker_init, initargs=(os.getpid(), forked))
             for index, runs in pool.imap_unordered(_run_task, work):
                 done(index, runs)
         finally:  # normally or by an exception (KeyboardInterrupt): the workers are killed and reaped
@@ -115,18 +116,20 @@ def _run_task(task: tuple[int, Scenario, tuple[int | None, ...]]) -> tuple[int, 
     return index, run_seeds(scenario, seeds)
 
 
-def _worker_init(parent: int) -> None:
+def _worker_init(parent: int, forked: bool) -> None:
     """A worker leaves signals to its parent, and dies with it.
 
     A forked worker inherits its parent's end of the task pipe, so it would
-    never see the pipe close: on Linux it asks to be killed with its parent.
+    never see the pipe close: on Linux it asks to be killed with its parent,
+    and exits at once if the parent died before it could ask (it was forked
+    as the parent's child, so another parent means that one is gone).
     (Under forkserver or spawn the worker is not the command's child; its
     pipes close when the command dies, and it exits then.)
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's "raise Terminated"
     signal.pthread_sigmask(signal.SIG_UNBLOCK, INTERRUPTS)  # held while the pool forked it
-    if sys.platform.startswith("linux") and os.getppid() == parent:
+    if forked and sys.platform.startswith("linux"):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         if os.getppid() != parent:  # the parent died before prctl took effect
             os._exit(1)
