@@ -72,3 +72,11 @@ def test_bench_cluster_times_the_four_ways_on_the_same_seeds():
         assert figures[f"{way}: seeds/s"] == pytest.approx(12 / figures[f"{way}: wall s"])
     speed_up = figures["dask: seed ranges / one seed per task (speed-up)"]
     assert speed_up == pytest.approx(figures["dask, one seed per task: wall s"] / figures["dask, 12 seed ranges: wall s"])
+
+
+def test_an_address_where_no_scheduler_answers_is_one_line_not_a_traceback(monkeypatch):
+    from ztui.explore import executors
+
+    monkeypatch.setattr(executors, "CONNECT_TIMEOUT", 1)
+    with pytest.raises(executors.ParamError, match=r"--address tcp://127\.0\.0\.1:1: no Dask scheduler answered"):
+        executors.make_executor("dask", "tcp://127.0.0.1:1")

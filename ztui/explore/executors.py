@@ -23,11 +23,13 @@ from contextlib import contextmanager
 
 from ztui.explore.runs import SeedRun, run_seeds
 from ztui.scenario.model import Scenario
+from ztui.textsafe import visible
 
 Task = tuple[Scenario, Sequence[int | None]]
 Progress = Callable[[int, int, Counter], None]  # (runs done, runs in all, verdicts so far)
 PR_SET_PDEATHSIG = 1
 INTERRUPTS = {signal.SIGINT, signal.SIGTERM}
+CONNECT_TIMEOUT = 10  # seconds to wait for a cluster at --address before saying it did not answer
 
 
 # Seeds per task: big enough to amortise a task's cost (pickling, a cluster's scheduling: a Dask task
@@ -164,13 +166,19 @@ def make_executor(kind: str, address: str | None = None) -> Executor | None:
             from distributed import Client
         except ImportError:
             raise ParamError("--executor dask needs the dask extra: pip install 'ztui[dask]'") from None
-        return Client(address).get_executor()
+        try:
+            return Client(address, timeout=CONNECT_TIMEOUT).get_executor()
+        except OSError as exc:  # distributed's timeouts and refusals are OSErrors
+            raise ParamError(f"--address {visible(str(address))}: no Dask scheduler answered ({type(exc).__name__})") from None
     if kind == "ray":
         try:
             import ray
         except ImportError:
             raise ParamError("--executor ray needs the ray extra: pip install 'ztui[ray]'") from None
-        ray.init(address=address, ignore_reinit_error=True)
+        try:
+            ray.init(address=address, ignore_reinit_error=True)
+        except OSError as exc:  # ConnectionError included
+            raise ParamError(f"--address {visible(str(address))}: no Ray cluster answered ({type(exc).__name__})") from None
         return RayExecutor()
     raise ParamError(f"unknown executor {kind!r}; expected local, dask or ray")
 
