@@ -80,3 +80,44 @@ def test_an_address_where_no_scheduler_answers_is_one_line_not_a_traceback(monke
     monkeypatch.setattr(executors, "CONNECT_TIMEOUT", 1)
     with pytest.raises(executors.ParamError, match=r"--address tcp://127\.0\.0\.1:1: no Dask scheduler answered"):
         executors.make_executor("dask", "tcp://127.0.0.1:1")
+
+
+def test_ctrl_c_stops_a_run_on_a_local_cluster_and_reaps_its_workers(tmp_path):
+    import os
+    import signal
+    import time
+
+    from hostile import session_processes
+
+    argv = [sys.executable, "-m", "ztui", "explore", SCENARIO, "--seeds", "20000", "--executor", "dask"]
+    process = subprocess.Popen([*argv, "--traces", tmp_path], start_new_session=True, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while len(session_processes(process.pid)) < 3:  # the command and the cluster's worker processes
+        assert process.poll() is None and time.monotonic() < deadline, "the local cluster never started"
+        time.sleep(0.1)
+    time.sleep(1)  # tasks are running
+    os.killpg(process.pid, signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert err.decode().splitlines()[-1] == "ztui: interrupted", "no worker's log after it"
+    deadline = time.monotonic() + 10
+    while session_processes(process.pid):
+        assert time.monotonic() < deadline, "a worker outlived the command"
+        time.sleep(0.1)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_explore_sends_its_seeds_to_a_running_scheduler_and_says_so(client, tmp_path):
+    argv = [sys.executable, "-m", "ztui", "explore", SCENARIO, "--seeds", "30"]
+    remote = subprocess.run(
+        [*argv, "--executor", "dask", "--address", client.scheduler.address, "--traces", tmp_path / "remote"],
+        capture_output=True, text=True,
+    )
+    local = subprocess.run([*argv, "--traces", tmp_path / "local"], capture_output=True, text=True)
+    assert remote.returncode == local.returncode == 1, remote.stderr  # a livelock was found
+    assert "on dask)" in remote.stdout and "1 job)" in local.stdout
+    def totals(out):
+        return [line for line in out.splitlines() if line.startswith("│") and " all " in line]
+
+    assert totals(remote.stdout) == totals(local.stdout) != []
+    assert sorted(p.name for p in (tmp_path / "remote").iterdir()) == sorted(p.name for p in (tmp_path / "local").iterdir())

@@ -316,7 +316,8 @@ def _explore_seeds(
     for first, last, counts in result.ranges(SEED_RANGES):
         table.add_row(f"{first}-{last}", *(str(counts[v]) for v in shown))
     table.add_row("all", *(str(totals[v]) for v in shown), style="bold")
-    print_titled(out, f"{scenario.name}: verdicts by seed ({result.seconds:.1f} s, {jobs} job{'s' if jobs > 1 else ''})", table)
+    where = f"on {executor}" if pool is not None else f"{jobs} job{'s' if jobs > 1 else ''}"
+    print_titled(out, f"{scenario.name}: verdicts by seed ({result.seconds:.1f} s, {where})", table)
     trace_dir.mkdir(exist_ok=True)
     for verdict, seed in sorted(result.first_seeds().items(), key=lambda item: item[1]):
         trace = result.traces[verdict]

@@ -162,11 +162,16 @@ def make_executor(kind: str, address: str | None = None) -> Executor | None:
     if kind == "local":
         return None
     if kind == "dask":
+        # Before distributed reads its config, here and in the workers a local cluster spawns: their
+        # shutdown notes (tasks cancelled by Ctrl-C) are not the user's business; a user's own setting stays.
+        os.environ.setdefault("DASK_DISTRIBUTED__LOGGING__DISTRIBUTED", "error")
         try:
-            from distributed import Client
+            from distributed import Client, LocalCluster
         except ImportError:
             raise ParamError("--executor dask needs the dask extra: pip install 'ztui[dask]'") from None
         try:
+            if address is None:
+                return Client(LocalCluster(preload=["ztui.explore.dask_worker"])).get_executor()
             return Client(address, timeout=CONNECT_TIMEOUT).get_executor()
         except OSError as exc:  # distributed's timeouts and refusals are OSErrors
             raise ParamError(f"--address {visible(str(address))}: no Dask scheduler answered ({type(exc).__name__})") from None
