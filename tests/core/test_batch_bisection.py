@@ -4,7 +4,7 @@ the same answer as walking the pairs or munmaps one by one at the counts each se
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ztui.core.churn_pairs import pagedaemon_kicks, plain_pairs
+from ztui.core.churn_pairs import first_true, pagedaemon_kicks, plain_pairs
 from ztui.core.munmap_runs import plain_munmaps
 from ztui.core.vm_page import (
     VM_ALLOC_NORMAL,
@@ -97,3 +97,17 @@ def test_bisected_pairs_end_where_walking_them_ends(situation, resident):
 def test_bisected_munmaps_end_where_walking_them_ends(situation, resident):
     k = machine(*situation)
     assert plain_munmaps(k, resident) == walked_munmaps(k, resident)
+
+
+def test_first_true_finds_where_a_monotone_test_turns_true_trying_the_ends_first():
+    for n in range(8):
+        for turn in range(n + 1):
+            calls = []
+
+            def test(j, turn=turn, calls=calls):
+                calls.append(j)
+                return j >= turn
+
+            assert first_true(n, test) == turn
+            if n and turn in (0, n):
+                assert len(calls) <= 2, "a run that never or always stops costs one or two tests"

@@ -22,6 +22,7 @@ mapping) ends the run; the thread then goes on step by step.
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Callable
 from itertools import accumulate
 
 from .kern_kmalloc import kobj_owner
@@ -145,7 +146,7 @@ def plain_pairs(k: Kernel, resident: list[bool]) -> tuple[int, int, list | None]
     found by bisection.
     """
     gone = list(accumulate((not frees_a_page for frees_a_page in resident), initial=0))
-    m = bisect_left(range(len(resident)), True, key=lambda j: pair_stops(k, gone[j]))
+    m = first_true(len(resident), lambda j: pair_stops(k, gone[j]))
     first_free = next((j for j in range(m) if resident[j]), m)
     if first_free < m:
         with free_counts_moved(k, -gone[first_free]):
@@ -153,8 +154,21 @@ def plain_pairs(k: Kernel, resident: list[bool]) -> tuple[int, int, list | None]
                 m = first_free
     if m == 0:
         return 0, 0, None
-    kicks = m - bisect_left(range(m), True, key=lambda j: kick_at(k, gone[j]) > 0)
+    kicks = m - first_true(m, lambda j: kick_at(k, gone[j]) > 0)
     return m, kicks, low_water_mark(k, gone, m)
+
+
+def first_true(n: int, test: Callable[[int], bool]) -> int:
+    """The first of 0..n-1 where ``test``, false and then true, turns true (n if never).
+
+    The ends are tried first: most runs end at the slice (never true) or
+    kick at every pair (true at once).
+    """
+    if n == 0 or not test(n - 1):
+        return n
+    if test(0):
+        return 0
+    return bisect_left(range(1, n - 1), True, key=test) + 1
 
 
 def pair_stops(k: Kernel, gone: int) -> bool:

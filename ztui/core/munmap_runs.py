@@ -19,9 +19,7 @@ completion, the end of the phase or of the mapping) ends the run.
 
 from __future__ import annotations
 
-from bisect import bisect_left
-
-from .churn_pairs import free_swap, oldest_pages
+from .churn_pairs import first_true, free_swap, oldest_pages
 from .kern_kmalloc import kobj_owner
 from .kern_synch import charge, made_free, slice_room
 from .state import Kernel, PhaseCfg, Thread
@@ -78,7 +76,7 @@ def plain_munmaps(k: Kernel, resident: list[bool]) -> int:
         return len(resident)
     if k.ncpus > 1 and k.gd_adj_free[k.curcpu] + 1 < -PCPU_SYNC:
         return frees[0]  # vmstats_free_add might push the delta (vmstats._pushed)
-    n = bisect_left(range(1, len(frees) + 1), True, key=lambda freed: free_toq_due(k, freed))
+    n = first_true(len(frees), lambda i: free_toq_due(k, i + 1))  # the i-th free makes i + 1 pages
     return frees[n] if n < len(frees) else len(resident)
 
 
