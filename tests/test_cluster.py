@@ -121,3 +121,15 @@ def test_explore_sends_its_seeds_to_a_running_scheduler_and_says_so(client, tmp_
 
     assert totals(remote.stdout) == totals(local.stdout) != []
     assert sorted(p.name for p in (tmp_path / "remote").iterdir()) == sorted(p.name for p in (tmp_path / "local").iterdir())
+
+
+def test_bench_cluster_without_the_dask_extra_says_so_in_one_line(monkeypatch):
+    from click.testing import CliRunner
+
+    from ztui.commands.bench import bench
+
+    monkeypatch.setitem(sys.modules, "distributed", None)  # the extra is absent: import raises
+    monkeypatch.setattr("ztui.bench.bench_core", lambda runs: {})
+    result = CliRunner().invoke(bench, ["--cluster", "--runs", "1"])
+    assert result.exit_code == 2
+    assert "--cluster needs the dask extra: pip install 'ztui[dask]'" in result.output
