@@ -208,9 +208,9 @@ MUTANTS = [
     m("vmstats:pcpu-sync", "PCPU_SYNC = 1024", "PCPU_SYNC = 512"),
     m("vmstats:rollup-stale", "    k.gd_free[k.curcpu], k.gd_cache[k.curcpu] = k.free, k.cache\n", "\n"),
     # --- the batches: churn_pairs.py, munmap_runs.py, vm_page_queues.py ---
-    m("churn_pairs:first-munmap-unchecked", "                m = first_free\n", "                pass\n"),
+    m("churn_pairs:first-munmap-unchecked", "if first_free < m and free_toq_due(k, -gone[first_free]):", "if False:"),
     m("churn_pairs:low-water-at-last-pair", "first = bisect_left(gone, gone[m - 1], 0, m)", "first = m - 1"),
-    m("munmap_runs:wakeup-unchecked", " or free_count_wake_due(k))", ")"),
+    m("churn_pairs:free-wakeup-unchecked", " or free_count_wake_due(k))", ")"),
     m("munmap_runs:pcpu-push-unchecked", "if k.ncpus > 1 and k.gd_adj_free[k.curcpu] + 1 < -PCPU_SYNC:", "if False:"),
     m("munmap_runs:stop-one-late", "return frees[n] if n < len(frees)", "return frees[n] + 1 if n < len(frees)"),
     m("munmap_runs:swap-past-the-cut", "[p for p in swapped if p < oldest + m]", "swapped"),

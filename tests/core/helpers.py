@@ -127,3 +127,19 @@ def steps(k, t, n):
 def k_free_above_imin(n: int) -> int:
     """Free pages that leave exactly ``n`` NORMAL|SYSTEM allocations on the 8 MiB test machine."""
     return boot(small_scenario(), 0).th.v_interrupt_free_min + n
+
+
+def assert_batches_step_like_single_steps(scenario: Scenario, check_every: int) -> None:
+    """Run ``scenario`` as it batches and one kernel step at a time: every ``check_every`` steps the
+    two hold the same state (and low-water mark, observer data the hash leaves out); same verdict and events."""
+    batched = Simulator.from_scenario(scenario)
+    single = Simulator.from_scenario(scenario)
+    while batched.verdict is None:
+        batched.run(max_steps=check_every)
+        while single.step_count < batched.step_count and single.verdict is None:
+            single.run(max_steps=1)
+        assert single.step_count == batched.step_count
+        assert single.state_hash() == batched.state_hash(), f"at step {batched.step_count}"
+        assert single.k.lowwater == batched.k.lowwater
+    assert single.verdict == batched.verdict
+    assert list(single.events) == list(batched.events)

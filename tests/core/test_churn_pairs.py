@@ -7,7 +7,6 @@ from ztui.bench_scale import scaled
 from ztui.core import kern_proc
 from ztui.core.churn_pairs import oldest_pages, pairs_room, plain_pairs, repeat_churn_pairs, swapped_pages
 from ztui.core.kern_proc import FAULTED
-from ztui.core.simulator import Simulator
 from ztui.core.state import KobjCfg, PhaseCfg
 from ztui.core.vm_object import ACTIVE, CACHE, INACTIVE
 from ztui.core.vm_page import CHAN_PAGES_NEEDED
@@ -17,7 +16,7 @@ from ztui.scenario.bundled import resolve_scenario
 from ztui.scenario.load import load_scenario
 from ztui.scenario.model import Scheduler
 
-from .helpers import MiB, put_pages, queue_pages, two_gib_kernel
+from .helpers import MiB, assert_batches_step_like_single_steps, put_pages, queue_pages, two_gib_kernel
 
 CHECK_EVERY = 5000
 
@@ -48,18 +47,7 @@ def test_pairs_at_once_leave_the_states_of_page_by_page_steps(monkeypatch, ncpus
         taken.append((k.step - before) // 2)
 
     monkeypatch.setattr(kern_proc, "repeat_churn_pairs", counted)
-    scenario = churn_machine(ncpus, scheduler)
-    batched = Simulator.from_scenario(scenario)
-    single = Simulator.from_scenario(scenario)
-    while batched.verdict is None:
-        batched.run(max_steps=CHECK_EVERY)
-        while single.step_count < batched.step_count and single.verdict is None:
-            single.run(max_steps=1)
-        assert single.step_count == batched.step_count
-        assert single.state_hash() == batched.state_hash(), f"at step {batched.step_count}"
-        assert single.k.lowwater == batched.k.lowwater  # observer data, not hashed
-    assert single.verdict == batched.verdict
-    assert list(single.events) == list(batched.events)
+    assert_batches_step_like_single_steps(churn_machine(ncpus, scheduler), CHECK_EVERY)
     assert sum(taken) > 1500, "the churn phase took its pairs in runs"
 
 

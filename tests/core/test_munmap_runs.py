@@ -5,7 +5,6 @@ import pytest
 
 from ztui.core import kern_proc
 from ztui.core.munmap_runs import munmaps_room, plain_munmaps, repeat_munmaps
-from ztui.core.simulator import Simulator
 from ztui.core.state import KobjCfg, PhaseCfg
 from ztui.core.vm_object import ACTIVE, INACTIVE
 from ztui.core.vm_page import vm_page_free_hysteresis
@@ -13,7 +12,7 @@ from ztui.core.vm_page_queues import DIRTY
 from ztui.core.vmstats import PCPU_SYNC
 from ztui.scenario.load import load_scenario
 
-from .helpers import put_pages, queue_pages, two_gib_kernel
+from .helpers import assert_batches_step_like_single_steps, put_pages, queue_pages, two_gib_kernel
 
 CHECK_EVERY = 2000
 FREE = PhaseCfg("free", 1000, 0, 0)
@@ -48,17 +47,7 @@ def test_munmaps_at_once_leave_the_states_of_page_by_page_steps(monkeypatch, tmp
         taken.append(k.step - before)
 
     monkeypatch.setattr(kern_proc, "repeat_munmaps", counted)
-    scenario = freeing_machine(tmp_path, ncpus, scheduler)
-    batched = Simulator.from_scenario(scenario)
-    single = Simulator.from_scenario(scenario)
-    while batched.verdict is None:
-        batched.run(max_steps=CHECK_EVERY)
-        while single.step_count < batched.step_count and single.verdict is None:
-            single.run(max_steps=1)
-        assert single.step_count == batched.step_count
-        assert single.state_hash() == batched.state_hash(), f"at step {batched.step_count}"
-    assert single.verdict == batched.verdict
-    assert list(single.events) == list(batched.events)
+    assert_batches_step_like_single_steps(freeing_machine(tmp_path, ncpus, scheduler), CHECK_EVERY)
     assert sum(taken) > 10_000, "the free phases took their munmaps in runs"
 
 

@@ -148,10 +148,8 @@ def plain_pairs(k: Kernel, resident: list[bool]) -> tuple[int, int, list | None]
     gone = list(accumulate((not frees_a_page for frees_a_page in resident), initial=0))
     m = first_true(len(resident), lambda j: pair_stops(k, gone[j]))
     first_free = next((j for j in range(m) if resident[j]), m)
-    if first_free < m:
-        with free_counts_moved(k, -gone[first_free]):
-            if pageout_reserve_refill(k) or pageout_pages_wake_due(k) or free_count_wake_due(k):
-                m = first_free
+    if first_free < m and free_toq_due(k, -gone[first_free]):
+        m = first_free
     if m == 0:
         return 0, 0, None
     kicks = m - first_true(m, lambda j: kick_at(k, gone[j]) > 0)
@@ -169,6 +167,13 @@ def first_true(n: int, test: Callable[[int], bool]) -> int:
     if test(0):
         return 0
     return bisect_left(range(1, n - 1), True, key=test) + 1
+
+
+def free_toq_due(k: Kernel, moved: int) -> bool:
+    """Would vm_page_free_toq() refill the reserve or owe a vm_page_free_wakeup() with the free count
+    ``moved`` pages from where it is (the page it frees counted)?"""
+    with free_counts_moved(k, moved):
+        return bool(pageout_reserve_refill(k) or pageout_pages_wake_due(k) or free_count_wake_due(k))
 
 
 def pair_stops(k: Kernel, gone: int) -> bool:

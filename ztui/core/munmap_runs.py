@@ -19,13 +19,12 @@ completion, the end of the phase or of the mapping) ends the run.
 
 from __future__ import annotations
 
-from .churn_pairs import first_true, free_swap, oldest_pages
+from .churn_pairs import first_true, free_swap, free_toq_due, oldest_pages
 from .kern_kmalloc import kobj_owner
 from .kern_synch import charge, made_free, slice_room
 from .state import Kernel, PhaseCfg, Thread
 from .vm_object import ACTIVE, INACTIVE, pages_to_region_end, pindex_of, queue_take
-from .vm_page import free_count_wake_due, pageout_pages_wake_due, pageout_reserve_refill
-from .vmstats import PCPU_SYNC, free_counts_moved, vmstats_free_add
+from .vmstats import PCPU_SYNC, vmstats_free_add
 
 
 def repeat_munmaps(k: Kernel, t: Thread, ph: PhaseCfg) -> None:
@@ -79,8 +78,3 @@ def plain_munmaps(k: Kernel, resident: list[bool]) -> int:
     n = first_true(len(frees), lambda i: free_toq_due(k, i + 1))  # the i-th free makes i + 1 pages
     return frees[n] if n < len(frees) else len(resident)
 
-
-def free_toq_due(k: Kernel, freed: int) -> bool:
-    """Would vm_page_free_toq() refill the reserve or owe a wakeup once ``freed`` more pages are free?"""
-    with free_counts_moved(k, freed):
-        return bool(pageout_reserve_refill(k) or pageout_pages_wake_due(k) or free_count_wake_due(k))

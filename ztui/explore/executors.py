@@ -174,7 +174,7 @@ def make_executor(kind: str, address: str | None = None) -> Executor | None:
                 return Client(LocalCluster(preload=["ztui.explore.dask_worker"])).get_executor()
             return Client(address, timeout=CONNECT_TIMEOUT).get_executor()
         except OSError as exc:  # distributed's timeouts and refusals are OSErrors
-            raise ParamError(f"--address {visible(str(address))}: no Dask scheduler answered ({type(exc).__name__})") from None
+            raise ParamError(f"{_where(address)}: no Dask scheduler answered ({type(exc).__name__})") from None
     if kind == "ray":
         try:
             import ray
@@ -183,9 +183,13 @@ def make_executor(kind: str, address: str | None = None) -> Executor | None:
         try:
             ray.init(address=address, ignore_reinit_error=True)
         except OSError as exc:  # ConnectionError included
-            raise ParamError(f"--address {visible(str(address))}: no Ray cluster answered ({type(exc).__name__})") from None
+            raise ParamError(f"{_where(address)}: no Ray cluster answered ({type(exc).__name__})") from None
         return RayExecutor()
     raise ParamError(f"unknown executor {kind!r}; expected local, dask or ray")
+
+
+def _where(address: str | None) -> str:
+    return f"--address {visible(address)}" if address else "a local cluster"
 
 
 class RayExecutor(Executor):
