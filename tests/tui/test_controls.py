@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from textual.command import Hit
-from tui_support import DEFAULT, LONG, SIZE, FakeClock, make_app, pilot_test, to_verdict, until
+from tui_support import DEFAULT, LONG, SIZE, FakeClock, make_app, pilot_test, served, to_verdict, until
 
 from ztui.core.simulator import Simulator
 from ztui.scenario.bundled import SCENARIO_DIR
@@ -33,7 +33,7 @@ async def test_space_steps_like_the_simulator_does():
         await pilot.press("space", "space", "space")
         for _ in range(3):
             twin.step()
-        assert app.session.sim.state_hash() == twin.state_hash()
+        assert served(app).sim.state_hash() == twin.state_hash()
         assert f"step {twin.step_count}" in status(app)
 
 
@@ -41,20 +41,20 @@ async def test_space_steps_like_the_simulator_does():
 async def test_s_runs_the_selected_thread_and_refuses_a_blocked_one():
     app, twin = make_app(), headless()
     async with app.run_test(size=SIZE) as pilot:
-        while len(app.session.sim.runnable()) < 2:
+        while len(served(app).sim.runnable()) < 2:
             await pilot.press("space")
             twin.step()
         chosen = next(t for t in app.snapshot.threads if t.runnable and not t.is_next)
         app.query_one(ThreadsPane).selected_tid = chosen.tid
         await pilot.press("s")
         twin.step(chosen.tid)
-        assert app.session.sim.state_hash() == twin.state_hash()
+        assert served(app).sim.state_hash() == twin.state_hash()
 
         blocked = next(t for t in app.snapshot.threads if not t.runnable)
         app.query_one(ThreadsPane).selected_tid = blocked.tid
-        before = app.session.sim.step_count
+        before = served(app).sim.step_count
         await pilot.press("s")
-        assert app.session.sim.step_count == before
+        assert served(app).sim.step_count == before
 
 
 @pilot_test
@@ -67,13 +67,13 @@ async def test_r_runs_at_the_set_speed_and_pauses():
         for eighths in range(1, 6):  # 100 steps a second: after k/8 s, int(12.5 k) steps are due
             clock.advance(1 / 8)
             due = int(12.5 * eighths)
-            await until(lambda due=due: app.session.sim.step_count == due)
+            await until(lambda due=due: served(app).sim.step_count == due)
         await pilot.press("r")
         assert app.mode == "paused"
-        assert app.session.sim.step_count == 62
+        assert served(app).sim.step_count == 62
         clock.advance(10)
         await pilot.pause()
-        assert app.session.sim.step_count == 62  # paused: time passing runs nothing
+        assert served(app).sim.step_count == 62  # paused: time passing runs nothing
 
 
 @pilot_test
@@ -107,7 +107,7 @@ async def test_f_again_interrupts_the_fast_forward():
         app.action_fast_forward()
         await pilot.pause()
         assert app.mode == "paused" and app.snapshot.verdict is None
-        assert app.snapshot.step == app.session.sim.step_count > 0
+        assert app.snapshot.step == served(app).sim.step_count > 0
 
 
 @pilot_test
@@ -115,9 +115,9 @@ async def test_b_steps_back_to_the_exact_earlier_state():
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("space", "space")
-        step, digest = app.session.sim.step_count, app.session.sim.state_hash()
+        step, digest = served(app).sim.step_count, served(app).sim.state_hash()
         await pilot.press("space", "b")
-        assert (app.session.sim.step_count, app.session.sim.state_hash()) == (step, digest)
+        assert (served(app).sim.step_count, served(app).sim.state_hash()) == (step, digest)
         assert f"step {step}" in status(app)
 
 
@@ -196,7 +196,7 @@ async def test_ctrl_r_reloads_from_step_zero():
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("space", "space", "ctrl+r")
-        assert app.session.sim.step_count == 0 and "step 0" in status(app)
+        assert served(app).sim.step_count == 0 and "step 0" in status(app)
 
 
 @pilot_test
@@ -246,9 +246,9 @@ async def test_a_keymap_rebinds_a_control():
     app = make_app(keymap={"step": "n"})
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("space")
-        assert app.session.sim.step_count == 0
+        assert served(app).sim.step_count == 0
         await pilot.press("n")
-        assert app.session.sim.step_count > 0
+        assert served(app).sim.step_count > 0
 
 
 @pilot_test
@@ -306,13 +306,13 @@ async def test_a_trace_opens_at_its_verdict_and_steps_back_exactly(tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert app.snapshot.step == trace.end_step and app.snapshot.verdict is not None
-        assert app.session.sim.state_hash() == trace.end_hash
+        assert served(app).sim.state_hash() == trace.end_hash
         await pilot.press("b")
         await app.workers.wait_for_complete()
         await pilot.pause()
         fresh = Simulator.from_scenario(scenario)
         fresh.run(max_steps=trace.end_step - 1)
-        assert app.session.sim.state_hash() == fresh.state_hash()
+        assert served(app).sim.state_hash() == fresh.state_hash()
 
 
 def test_every_bundled_scenario_is_offered():

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from textual.geometry import Offset
 from textual.selection import Selection
-from tui_support import SIZE, make_app, pilot_test, to_verdict
+from tui_support import SIZE, make_app, pilot_test, served, to_verdict
 
 from ztui.trace import read_trace, replay
 from ztui.tui import app as app_module
@@ -30,16 +30,16 @@ async def save_with_w(app, pilot, extra_enters: int = 0) -> Path:
 async def session_with_choices(app, pilot) -> None:
     """Single steps, a thread the user forced, a run of one thread, a jump: what a trace must keep."""
     await pilot.press("space", "space", "space")
-    while len(app.session.sim.runnable()) < 2:
+    while len(served(app).sim.runnable()) < 2:
         await pilot.press("space")
     other = next(t for t in app.snapshot.threads if t.runnable and not t.is_next)
     app.query_one(ThreadsPane).selected_tid = other.tid
     await pilot.press("s", "S")
     await app.workers.wait_for_complete()
-    app.go_to(app.session.sim.step_count + 700)
+    app.go_to(served(app).sim.step_count + 700)
     await app.workers.wait_for_complete()
     await pilot.pause()
-    assert app.session.timeline.forced, "the session has no forced choice to save"
+    assert served(app).timeline.forced, "the session has no forced choice to save"
 
 
 @pilot_test
@@ -49,7 +49,7 @@ async def test_w_saves_a_trace_that_replays_and_reopens_where_it_was(tmp_path, m
     async with app.run_test(size=SIZE) as pilot:
         await session_with_choices(app, pilot)
         app.add_breakpoint("free+cache < 100")
-        step, digest = app.session.sim.step_count, app.session.sim.state_hash()
+        step, digest = served(app).sim.step_count, served(app).sim.state_hash()
         path = await save_with_w(app, pilot)
     assert path.parent == tmp_path and path.name == f"teach-swapmeta-kmalloc-obj-step{step}.trace.gz"
     trace = read_trace(path)
@@ -59,10 +59,10 @@ async def test_w_saves_a_trace_that_replays_and_reopens_where_it_was(tmp_path, m
     reopened = make_app(trace=trace)  # what `ztui launch --trace` does
     async with reopened.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        assert reopened.session.sim.step_count == step and reopened.session.sim.state_hash() == digest
+        assert served(reopened).sim.step_count == step and served(reopened).sim.state_hash() == digest
         assert [bp.text for bp in reopened.breakpoints] == ["free+cache < 100"]
         await pilot.press("b")  # and it can be walked back
-        assert reopened.session.sim.step_count == step - 1
+        assert served(reopened).sim.step_count == step - 1
 
 
 @pilot_test
@@ -74,7 +74,7 @@ async def test_a_trace_saved_past_a_livelock_replays_past_it(tmp_path, monkeypat
         verdict = app.snapshot.verdict
         await pilot.press("space", "space", "space")
         assert app.snapshot.verdict is None and app.snapshot.passed_verdict == verdict
-        step, digest = app.session.sim.step_count, app.session.sim.state_hash()
+        step, digest = served(app).sim.step_count, served(app).sim.state_hash()
         path = await save_with_w(app, pilot)
     trace = read_trace(path)
     assert trace.past_verdict and trace.end_step == step == verdict.step + 3
@@ -82,7 +82,7 @@ async def test_a_trace_saved_past_a_livelock_replays_past_it(tmp_path, monkeypat
     reopened = make_app(trace=trace)
     async with reopened.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        assert reopened.session.sim.state_hash() == digest
+        assert served(reopened).sim.state_hash() == digest
 
 
 @pilot_test

@@ -43,8 +43,22 @@ def read_until(fd: int, wanted: bytes | None, timeout: float) -> bytes:
     raise AssertionError(f"timed out waiting for {wanted!r}; got {out[-300:]!r}")
 
 
+def marked(mark: str) -> list[int]:
+    """Live (not zombie) processes whose environment holds ``mark``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if mark.encode() in (proc / "environ").read_bytes().split(b"\0") and \
+                    (proc / "stat").read_text().rpartition(")")[2].split()[0] != "Z":
+                found.append(int(proc.name))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
 def test_sigterm_restores_the_terminal_and_exits_143(tmp_path):
-    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path), "TERM": "xterm-256color"}
+    mark = f"ZTUI_TEST_MARK={tmp_path}"  # inherited by the simulator's process: how the test finds it
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path), "TERM": "xterm-256color", "ZTUI_TEST_MARK": str(tmp_path)}
     env.pop("COLUMNS", None)
     env.pop("LINES", None)
     pid, fd = pty.fork()
@@ -55,6 +69,7 @@ def test_sigterm_restores_the_terminal_and_exits_143(tmp_path):
         fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
         started = read_until(fd, b"pagedaemon", timeout=60)
         assert ALT_SCREEN_ON in started and MOUSE_ON in started and CURSOR_HIDDEN in started
+        assert marked(mark), "the simulator's process is not running"
         os.kill(pid, signal.SIGTERM)
         tail = read_until(fd, None, timeout=30)
         _, status = os.waitpid(pid, 0)
@@ -65,5 +80,6 @@ def test_sigterm_restores_the_terminal_and_exits_143(tmp_path):
             pass
         os.close(fd)
     assert os.waitstatus_to_exitcode(status) == 143
+    assert not marked(mark), "the simulator's process outlived the app"
     assert MOUSE_OFF in tail and ALT_SCREEN_OFF in tail and CURSOR_SHOWN in tail
     assert tail.rfind(CURSOR_SHOWN) > tail.rfind(CURSOR_HIDDEN)

@@ -9,7 +9,7 @@ measured rates in the status bar), and no input with a blinking cursor has focus
 from __future__ import annotations
 
 import pytest
-from tui_support import SIZE, make_app
+from tui_support import SIZE, make_app, served, show_served
 
 from ztui.scenario.bundled import SCENARIO_DIR
 
@@ -21,12 +21,12 @@ def at(step: int | None):
     """A run_before that puts the app at ``step`` (None: the verdict), synchronously."""
 
     async def run_before(pilot):
-        timeline = pilot.app.session.timeline
+        timeline = served(pilot.app).timeline
         if step is None:
             timeline.run()
         else:
             timeline.goto(step)
-        pilot.app._show_current()
+        show_served(pilot.app)
         await pilot.pause()
 
     return run_before

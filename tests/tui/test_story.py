@@ -4,7 +4,7 @@ and the controls that go with them, on the real simulator."""
 from __future__ import annotations
 
 import pytest
-from tui_support import DEFAULT, SIZE, make_app, noted_app, pane_text, pilot_test, to_verdict, until
+from tui_support import DEFAULT, SIZE, make_app, noted_app, pane_text, pilot_test, served, show_served, to_verdict, until
 
 from ztui.scenario.bundled import SCENARIO_DIR
 from ztui.tui.panes.chart import ChartPane
@@ -63,8 +63,8 @@ async def test_the_chart_and_the_gauge_agree_during_the_fall():
 async def test_zero_is_drawn_as_zero():
     app = make_app(STORM)
     async with app.run_test(size=(120, 40)) as pilot:
-        app.session.timeline.run()  # to the livelock: free+cache 0 for its last 30 s
-        app._show_current()
+        served(app).timeline.run()  # to the livelock: free+cache 0 for its last 30 s
+        show_served(app)
         await pilot.pause()
         assert app.snapshot.queues["free"] + app.snapshot.queues["cache"] == 0
         chart = app.query_one(ChartPane)
@@ -217,8 +217,8 @@ async def test_nothing_is_cut_with_an_ellipsis_at_120x40(scenario):
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         start = {pane.id: pane_text(pane) for pane in app.query(".pane")}
-        app.session.timeline.run()
-        app._show_current()
+        served(app).timeline.run()
+        show_served(app)
         await pilot.pause()
         end = {pane.id: pane_text(pane) for pane in app.query(".pane")}
         banner_lines = app.query_one("#banner-text").render_lines(app.query_one("#banner-text").region)

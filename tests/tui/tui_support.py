@@ -9,6 +9,8 @@ from pathlib import Path
 
 from ztui.scenario.bundled import default_scenario_path
 from ztui.tui.app import ZtuiApp
+from ztui.tui.session import Session
+from ztui.tui.simserver import STOP
 
 DEFAULT = default_scenario_path()
 # Runs for minutes without a verdict: for stopping runs and measuring rates.
@@ -19,7 +21,23 @@ SIZE = (100, 30)
 def make_app(path=DEFAULT, **kwargs) -> ZtuiApp:
     # keymap={} keeps the tester's own ~/.config/ztui/keymap.toml out of the tests.
     kwargs.setdefault("keymap", {})
+    # The simulator served from a thread: the same requests and pickling as its own process, paced by
+    # the test's clock, and open to served().  test_simprocess.py runs the app on a real process.
+    kwargs.setdefault("in_process", True)
     return ZtuiApp(path, **kwargs)
+
+
+def served(app) -> Session:
+    """The session the simulator serves: for a test to look inside (the app holds only snapshots)."""
+    session = app.client.host.server.session
+    assert session is not None, "no scenario is open"
+    return session
+
+
+def show_served(app) -> None:
+    """After a test moved served(app) itself: ask for (STOP, a no-op when still) and show its snapshot."""
+    app.client.call(STOP)
+    app._show_current()
 
 
 def noted_app(*args, **kwargs) -> ZtuiApp:

@@ -1,12 +1,13 @@
 """`ztui launch`: the Textual app that steps the simulator and shows it as panes.
 
-Threading: the simulator is touched by one thread at a time.  While paused,
-key handlers call it directly (a single step is microseconds).  While
-running, a thread worker owns it through Driver, which holds ``_sim_lock``
-during each short slice; any control first stops the worker (stop()), so
-the UI never reads state the worker is mutating.  Panes only ever see
-frozen Snapshots.  Saving a trace replays the run on a fresh simulator in
-another worker, so it never touches the one on screen.
+Processes: the simulator runs in its own process (ztui.tui.simserver,
+reached through ztui.tui.simclient), so it does not share a GIL with the
+UI.  This process holds only snapshots.  While paused, a key handler
+sends a request and waits for the reply (a single step is microseconds).
+While running, the server streams snapshots at most FRAME_RATE a second;
+any control first stops the run (stop()), which returns once the
+simulator is still.  Saving a trace asks where the run stands and replays
+it on a fresh simulator in a worker thread here.
 
 Text from files (scenario, process and thread names, paths, keymap and
 theme entries) goes through ztui.tui.safe: never markup, controls visible.
@@ -21,7 +22,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 
 from platformdirs import user_downloads_path
@@ -37,12 +37,12 @@ from textual.worker import get_current_worker
 from ztui.core.snapshot import Snapshot
 from ztui.scenario.bundled import default_scenario_path
 from ztui.scenario.errors import ScenarioError
+from ztui.scenario.load import load_scenario
 from ztui.trace import Trace, TraceError, read_trace
 from ztui.tui import controls
 from ztui.tui.banner import VerdictBanner
-from ztui.tui.breakpoints import Breakpoint, BreakpointError, Watch, parse
+from ztui.tui.breakpoints import Breakpoint, BreakpointError, parse
 from ztui.tui.commands import ZtuiCommandPalette, ZtuiCommands
-from ztui.tui.driver import Driver, FastForward, GoTo, Job, PacedRun, RunThread
 from ztui.tui.explain import explain
 from ztui.tui.keybar import KeyBar
 from ztui.tui.keymap import keymap_path, load_keymap
@@ -68,7 +68,24 @@ from ztui.tui.saving import (
 from ztui.tui.screens.help import HelpScreen
 from ztui.tui.screens.prompts import BreakpointScreen, FilterScreen, GotoScreen, PickerScreen, SaveScreen
 from ztui.tui.screens.text import ProblemsScreen, TextScreen, thread_details
-from ztui.tui.session import ScenarioEntry, Session, available_scenarios
+from ztui.tui.session import Opened, ScenarioEntry, TracePoint, available_scenarios
+from ztui.tui.simclient import Host, ProcessHost, SimClient, ThreadHost
+from ztui.tui.simserver import (
+    BACK,
+    FAST_FORWARD,
+    FOLLOW,
+    FORCE,
+    GOTO,
+    OPEN,
+    PAST_VERDICT,
+    POINT,
+    RUN,
+    RUNNABLE,
+    STEP,
+    STOP,
+    THREAD,
+    JobEnd,
+)
 from ztui.tui.statusbar import Status, StatusBar
 from ztui.tui.themes import (
     BUNDLED_THEMES,
@@ -92,13 +109,21 @@ EXIT_SIGTERM = 143  # 128 + SIGTERM, as a shell reports it
 
 
 class SnapshotReady(Message):
-    """The worker left a new snapshot in the mailbox."""
+    """The simulator sent a new snapshot; it is in the mailbox."""
 
 
 class RunEnded(Message):
-    def __init__(self, generation: int) -> None:
+    def __init__(self, generation: int, snapshot: Snapshot, end: JobEnd) -> None:
         super().__init__()
         self.generation = generation
+        self.snapshot = snapshot
+        self.end = end
+
+
+class SimulatorGone(Message):
+    def __init__(self, why: str) -> None:
+        super().__init__()
+        self.why = why
 
 
 class ZtuiApp(App[int]):
@@ -116,8 +141,14 @@ class ZtuiApp(App[int]):
         keymap: dict[str, str] | None = None,
         trace: Trace | None = None,
         clock: Callable[[], float] = time.perf_counter,
+        in_process: bool = False,
     ) -> None:
-        """``keymap`` None reads the user's keymap file (see ztui.tui.keymap); ``clock`` paces runs."""
+        """``keymap`` None reads the user's keymap file (see ztui.tui.keymap).
+
+        ``in_process`` serves the simulator from a thread of this process
+        (ThreadHost), paced by ``clock``; otherwise it has its own process,
+        on the machine's clock.
+        """
         super().__init__()
         self.trace = trace
         self.scenario_path = scenario_path
@@ -125,7 +156,9 @@ class ZtuiApp(App[int]):
         self.requested_theme = theme
         self.keymap_overrides = keymap
         self.clock = clock
-        self.session: Session | None = None
+        self.in_process = in_process
+        self.client: SimClient | None = None
+        self.session: Opened | None = None
         self.snapshot: Snapshot | None = None
         self.mode = "paused"
         self.speed: float = DEFAULT_SPEED
@@ -135,9 +168,7 @@ class ZtuiApp(App[int]):
         self.x_mode = STEPS
         self.y_mode = THRESHOLDS
         self.banner_expanded: bool | None = None  # None: as the terminal's height suggests
-        self._job: Job | None = None
-        self._sim_lock = threading.Lock()
-        # Bumped whenever the UI takes the simulator back, so late messages from a stopped worker are ignored.
+        # Bumped whenever the UI takes the simulator back, so late messages from a stopped run are ignored.
         self._generation = 0
         self._mailbox: tuple[int, Snapshot] | None = None
         self._posted = False
@@ -170,6 +201,8 @@ class ZtuiApp(App[int]):
         self._install_themes()
         self._install_keymap()
         self.query_one(ThreadsPane).focus()
+        host: Host = ThreadHost(self.clock) if self.in_process else ProcessHost()
+        self.client = SimClient(host, self._deliver, self._ended, self._lost)
         if self.trace is not None:
             self.open_trace(self.trace)
         else:
@@ -228,92 +261,97 @@ class ZtuiApp(App[int]):
 
     def open_scenario(self, path: Path) -> bool:
         """Load ``path`` and start from step 0; a faulty file is shown, and the current run kept."""
-        try:
-            session = Session.open(path, self.seed)
-        except ScenarioError as error:
-            self.push_screen(ProblemsScreen(path, error.problems))
-            return False
-        except OSError as error:
-            self.push_screen(ProblemsScreen(path, [str(error)]))
+        opened = self._load(path)
+        if opened is None:
             return False
         self.scenario_path = path
-        self._start_session(session)
+        self._start_session(opened)
         return True
+
+    def _load(self, path: Path) -> Opened | None:
+        """``path`` read and checked here, where a problem can be shown; None if it has one."""
+        try:
+            return Opened(load_scenario(path), self.seed, path)
+        except ScenarioError as error:
+            self.push_screen(ProblemsScreen(path, error.problems))
+        except OSError as error:
+            self.push_screen(ProblemsScreen(path, [str(error)]))
+        return None
 
     def open_trace(self, trace: Trace) -> None:
         """Open a trace at its last step, ready to step back through it, with its breakpoints."""
+        self.stop()
         try:
-            session = Session.from_trace(trace)
+            steps = self._sim().call(FOLLOW, trace)
         except TraceError as error:
             self.push_screen(ProblemsScreen(Path(trace.scenario.name), [str(error)]))
             return
         self.scenario_path = None
-        self._start_session(session)
+        self._opened(Opened(trace.scenario, trace.seed))
         self.breakpoints = []
         for text in trace.breakpoints:
             self.add_breakpoint(text, quiet=True)
-        self.say(f"Trace of {trace.scenario.name}: step {session.sim.step_count:,}; b steps back")
+        self.say(f"Trace of {trace.scenario.name}: step {steps:,}; b steps back")
 
-    def _start_session(self, session: Session) -> None:
+    def _start_session(self, opened: Opened) -> None:
         self.stop()
-        self.session = session
+        self._sim().call(OPEN, opened.scenario, opened.seed, opened.source_file)
+        self._opened(opened)
+
+    def _opened(self, opened: Opened) -> None:
+        self.session = opened
         self._generation += 1
         self._show_current()
+
+    def _sim(self) -> SimClient:
+        assert self.client is not None, "the simulator starts when the app mounts"
+        return self.client
 
     # -- running ------------------------------------------------------------
 
     def stop(self) -> None:
-        """Pause: take the simulator back from the worker and show where it stopped."""
-        self._stop_worker()
+        """Pause: stop the run, and show where it stopped."""
+        self._generation += 1  # what the stopped run still sends is ignored
         if self.mode != "paused":
-            self._paused()
+            self._sim().call(STOP)  # returns once the simulator is still
+            self._paused(self._sim().snapshot, None)
 
-    def _stop_worker(self) -> None:
-        """Returns once the worker is out of its slice; it never touches the simulator again."""
-        self._generation += 1
-        for worker in self.workers:
-            if worker.group == "sim":
-                worker.cancel()
-        with self._sim_lock:
-            pass  # the worker checks for cancellation under this lock before touching the simulator
-
-    def _paused(self) -> None:
+    def _paused(self, snapshot: Snapshot | None, end: JobEnd | None) -> None:
         self.mode = "paused"
-        job, self._job = self._job, None
-        self._show_current()
-        self._report_job_end(job)
+        if snapshot is not None:
+            self.show_snapshot(snapshot)
+        if end is not None:
+            self._report_job_end(end)
 
-    def _report_job_end(self, job: Job | None) -> None:
-        hit = getattr(job, "hit", None)
-        if hit is not None and self.session is not None:
-            self.say(f"Breakpoint: {hit.text}, at step {self.session.sim.step_count:,}", timeout=5)
-        if isinstance(job, RunThread) and job.reason:
-            name = self.snapshot.threads[job.tid].name if self.snapshot else f"tid {job.tid}"
+    def _report_job_end(self, end: JobEnd) -> None:
+        if end.hit is not None and self.snapshot is not None:
+            self.say(f"Breakpoint: {end.hit}, at step {self.snapshot.step:,}", timeout=5)
+        if end.tid is not None and end.reason:
+            name = self.snapshot.threads[end.tid].name if self.snapshot else f"tid {end.tid}"
             why = {"blocked": "it blocked", "done": "its unit of work is done", "verdict": "a verdict stands",
-                   "limit": f"{job.limit:,} steps and it still runs"}[job.reason]
-            self.say(f"{name} ran {job.steps:,} steps: {why}", timeout=5)
+                   "limit": f"{end.limit:,} steps and it still runs"}[end.reason]
+            self.say(f"{name} ran {end.steps:,} steps: {why}", timeout=5)
 
-    def start(self, job: Job, mode: str) -> None:
+    def start(self, kind: str, argument=None) -> None:
+        """Start a job of ``kind`` (ztui.tui.simserver's: it names the mode too) in the simulator."""
         if self.session is None:
             return
         self.stop()
-        self.mode = mode
-        self._job = job
+        self.mode = kind
         self._arrivals.clear()
-        self._drive(job, self._generation)
+        breakpoints = tuple(bp.text for bp in self.breakpoints) if kind in (RUN, FAST_FORWARD) else ()
+        self._sim().start(self._generation, kind, argument, breakpoints, 1 / FRAME_RATE)
         self._update_status()
 
-    @work(thread=True, exclusive=True, group="sim")
-    def _drive(self, job: Job, generation: int) -> None:
-        worker = get_current_worker()
-        assert self.session is not None, "a job runs on an open scenario"
-        driver = Driver(self.session.timeline, self._sim_lock, partial(self._deliver, generation),
-                        frame_s=1 / FRAME_RATE, clock=self.clock)
-        driver.run(job, lambda: worker.is_cancelled)
-        self.post_message(RunEnded(generation))
+    def _ended(self, generation: int, snapshot: Snapshot, end: JobEnd) -> None:
+        """Reader thread: the job ended by itself (a verdict, a breakpoint, its target) or was stopped."""
+        self.post_message(RunEnded(generation, snapshot, end))
+
+    def _lost(self, why: str) -> None:
+        self.post_message(SimulatorGone(why))
 
     def _deliver(self, generation: int, snapshot: Snapshot) -> None:
-        """Worker side: leave the newest snapshot; post at most one message until it is taken."""
+        """Reader thread: leave the newest snapshot; post at most one message until it is taken."""
         self._mailbox = (generation, snapshot)
         if not self._posted:
             self._posted = True
@@ -329,18 +367,18 @@ class ZtuiApp(App[int]):
 
     def on_run_ended(self, message: RunEnded) -> None:
         if message.generation == self._generation:
-            self._paused()
+            self._paused(message.snapshot, message.end)
 
-    def _watch(self) -> Watch | None:
-        if not self.breakpoints or self.session is None:
-            return None
-        return Watch(tuple(self.breakpoints), self.session.sim.k)
+    def on_simulator_gone(self, message: SimulatorGone) -> None:
+        self.exit(return_code=1, message=Text(f"ztui: {visible(message.why)}"))
 
     # -- showing ------------------------------------------------------------
 
     def _show_current(self) -> None:
-        if self.session is not None:
-            self.show_snapshot(self.session.sim.snapshot())
+        """What the simulator's last reply showed."""
+        snapshot = self._sim().snapshot
+        if self.session is not None and snapshot is not None:
+            self.show_snapshot(snapshot)
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
@@ -416,13 +454,13 @@ class ZtuiApp(App[int]):
 
     def _may_go_on(self) -> bool:
         """False (and why) if a verdict stands that nothing can follow; a livelock is stepped past."""
-        assert self.session is not None
-        sim = self.session.sim
-        verdict = sim.verdict
+        assert self.snapshot is not None
+        verdict = self.snapshot.verdict
         if verdict is None:
             return True
         if verdict.kind == "livelock":
-            sim.step_past_verdict()
+            self._sim().call(PAST_VERDICT)
+            self.snapshot = self._sim().snapshot
             self.say(f"Stepping on past the livelock at step {verdict.step:,}: the run goes on, still livelocked.")
             return True
         self.say(f"The run has ended ({verdict.kind}): nothing can run. {self._banner_hint()}.")
@@ -431,7 +469,7 @@ class ZtuiApp(App[int]):
     def action_step(self) -> None:
         if self._pause_if_running() or self.session is None or not self._may_go_on():
             return
-        self.session.timeline.step()
+        self._sim().call(STEP)
         self._show_current()
 
     def action_schedule_selected(self) -> None:
@@ -442,7 +480,7 @@ class ZtuiApp(App[int]):
     def _runnable_or_say(self, tid: int) -> bool:
         assert self.session is not None and self.snapshot is not None
         thread = next((t for t in self.snapshot.threads if t.tid == tid), None)
-        if thread is None or tid not in self.session.sim.runnable():
+        if thread is None or tid not in self._sim().call(RUNNABLE):
             reason = thread.blocked_reason if thread and thread.blocked_reason else "it is not runnable"
             name = thread.name if thread else f"tid {tid}"
             self.say(f"{name} cannot run: {reason}", severity="warning")
@@ -451,10 +489,7 @@ class ZtuiApp(App[int]):
 
     def _force(self) -> None:
         """The user picks a thread: another future from here, so the recorded history past here goes."""
-        assert self.session is not None
-        sim = self.session.sim
-        if sim.step_history is not None:
-            sim.step_history.rewind(sim.step_count)
+        self._sim().call(FORCE)
 
     def schedule(self, tid: int) -> None:
         """You are the scheduler: thread ``tid`` takes the next step."""
@@ -462,7 +497,7 @@ class ZtuiApp(App[int]):
         if self.session is None or not self._may_go_on() or not self._runnable_or_say(tid):
             return
         self._force()
-        self.session.timeline.step(tid)
+        self._sim().call(STEP, tid)
         self._show_current()
 
     def action_run_selected(self) -> None:
@@ -472,38 +507,38 @@ class ZtuiApp(App[int]):
         if self.session is None or thread is None or not self._may_go_on() or not self._runnable_or_say(thread.tid):
             return
         self._force()
-        self.start(RunThread(thread.tid), "thread")
+        self.start(THREAD, thread.tid)
 
     def action_toggle_run(self) -> None:
         if self.mode == "run":
             self.stop()
         elif self.session is not None and self._may_go_on():
-            self.start(PacedRun(lambda: self.speed, clock=self.clock, watch=self._watch()), "run")
+            self.start(RUN, self.speed)
 
     def action_fast_forward(self) -> None:
         if self.mode == "fast-forward":
             self.stop()
         elif self.session is not None and self._may_go_on():
-            self.start(FastForward(self._watch()), "fast-forward")
+            self.start(FAST_FORWARD)
 
     def action_step_back(self) -> None:
         self._pause_if_running()
-        if self.session is None:
+        if self.session is None or self.snapshot is None:
             return
-        if self.session.sim.step_count == 0:
+        if self.snapshot.step == 0:
             self.say("Already at step 0.")
             return
-        self.session.timeline.back(1)
+        self._sim().call(BACK)
         self._show_current()
 
     def action_goto(self) -> None:
         self._pause_if_running()
-        if self.session is not None:
-            self.push_screen(GotoScreen(self.session.sim.step_count), self.go_to)
+        if self.session is not None and self.snapshot is not None:
+            self.push_screen(GotoScreen(self.snapshot.step), self.go_to)
 
     def go_to(self, step: int | None) -> None:
-        if step is not None and self.session is not None and step != self.session.sim.step_count:
-            self.start(GoTo(step), "go to")
+        if step is not None and self.snapshot is not None and step != self.snapshot.step:
+            self.start(GOTO, step)
 
     def on_go_to_step(self, message: GoToStep) -> None:
         self._pause_if_running()
@@ -512,6 +547,8 @@ class ZtuiApp(App[int]):
     def action_speed(self, direction: int) -> None:
         index = min(max(SPEEDS.index(self.speed) + direction, 0), len(SPEEDS) - 1)
         self.speed = SPEEDS[index]
+        if self.mode == RUN:
+            self._sim().set_speed(self.speed)
         self._update_status()
 
     def action_explain(self) -> None:
@@ -570,19 +607,12 @@ class ZtuiApp(App[int]):
             if self.scenario_path is not None:
                 self.open_scenario(self.scenario_path)
             return
-        source = self.session.source_file  # only a file read again can fail
-        try:
-            session = self.session.restart()
-        except ScenarioError as error:
-            assert source is not None
-            self.push_screen(ProblemsScreen(source, error.problems))
+        source = self.session.source_file  # a file is read again (and may now fail); a trace's scenario is kept
+        opened = self.session if source is None else self._load(source)
+        if opened is None:
             return
-        except OSError as error:
-            assert source is not None
-            self.push_screen(ProblemsScreen(source, [str(error)]))
-            return
-        self._start_session(session)
-        self.say(f"Reloaded {session.scenario.name}: step 0")
+        self._start_session(opened)
+        self.say(f"Reloaded {opened.scenario.name}: step 0")
 
     def action_next_theme(self) -> None:
         if not self.ztui_theme_names:
@@ -640,15 +670,17 @@ class ZtuiApp(App[int]):
 
     def _save_trace_to(self, choice: tuple[Path, bool] | None) -> None:
         if choice is not None and self.session is not None:
-            self.say(f"Saving the trace to {choice[0]} (replaying {self.session.sim.step_count:,} steps)...")
-            self._write_trace(self.session, tuple(bp.text for bp in self.breakpoints), *choice)
+            point = self._sim().call(POINT)
+            self.say(f"Saving the trace to {choice[0]} (replaying {point.step:,} steps)...")
+            self._write_trace(self.session, point, tuple(bp.text for bp in self.breakpoints), *choice)
 
     @work(thread=True, group="save")
-    def _write_trace(self, session: Session, breakpoints: tuple[str, ...], path: Path, overwrite: bool) -> None:
+    def _write_trace(self, opened: Opened, point: TracePoint, breakpoints: tuple[str, ...], path: Path,
+                     overwrite: bool) -> None:
         """Off the UI thread: the replay takes a while on long runs; it uses its own simulator."""
         worker = get_current_worker()
         try:
-            trace = session_trace(session, breakpoints, should_stop=lambda: worker.is_cancelled)
+            trace = session_trace(opened, point, breakpoints, should_stop=lambda: worker.is_cancelled)
             if trace is not None:
                 save_trace(trace, path, overwrite)
                 self.call_from_thread(self.say, f"Saved {path}: replay it with `ztui replay`, "
@@ -682,7 +714,8 @@ class ZtuiApp(App[int]):
         return super().deliver_screenshot(filename, path, time_format)
 
     def on_unmount(self) -> None:
-        self._stop_worker()  # not stop(): the panes are gone, there is nothing to show
+        if self.client is not None:  # not stop(): the panes are gone, there is nothing to show
+            self.client.close()
         sys.setswitchinterval(self._switch_interval)
 
 

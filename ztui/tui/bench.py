@@ -50,8 +50,8 @@ class _MeasuredApp(ZtuiApp):
         self.steps_before_restarts = 0
         self.restarts = 0
 
-    def _paused(self) -> None:
-        super()._paused()
+    def _paused(self, snapshot, end) -> None:
+        super()._paused(snapshot, end)
         if self.restart_at_verdict and self.snapshot is not None and self.snapshot.verdict is not None:
             self.steps_before_restarts += self.snapshot.step
             self.restarts += 1

@@ -18,7 +18,7 @@ import attrs
 from ztui.core.simulator import Simulator
 from ztui.output_files import OutputError, check_output, safe_file_name, write_atomically
 from ztui.trace import Trace, TraceError, TraceRecorder, write_trace
-from ztui.tui.session import Session
+from ztui.tui.session import Opened, TracePoint
 
 
 class SaveError(Exception):
@@ -42,31 +42,28 @@ def check_writable(path: Path, overwrite: bool) -> None:
         raise SaveError(str(error)) from None
 
 
-def session_trace(session: Session, breakpoints: tuple[str, ...] = (),
+def session_trace(opened: Opened, point: TracePoint, breakpoints: tuple[str, ...] = (),
                   should_stop: Callable[[], bool] | None = None) -> Trace | None:
-    """The trace of what ``session`` shows now: from step 0, with the threads the user forced.
+    """The trace of the session at ``point``: from step 0, with the threads the user forced.
 
     Every decision is one kernel step ("stepping": "exact"), so single
     steps and forced threads land exactly where the user made them.  The
     result's end hash is checked against the session's state.  None if
     ``should_stop()`` said to give up.
     """
-    timeline, sim_now = session.timeline, session.sim
-    forced = timeline.forced
-    fresh = Simulator.from_scenario(session.scenario, sim_now.seed, log=False)
-    recorder = TraceRecorder(fresh, exact=True, source=session.source_file)
-    passed = sim_now.passed_verdict is not None
-    target = sim_now.step_count
-    while fresh.step_count < target:
-        if passed and fresh.verdict is not None and fresh.verdict.kind == "livelock":
+    forced = point.forced
+    fresh = Simulator.from_scenario(opened.scenario, point.seed, log=False)
+    recorder = TraceRecorder(fresh, exact=True, source=opened.source_file)
+    while fresh.step_count < point.step:
+        if point.passed_verdict and fresh.verdict is not None and fresh.verdict.kind == "livelock":
             fresh.step_past_verdict()
         if fresh.verdict is not None or (should_stop is not None and fresh.step_count % 4096 == 0 and should_stop()):
             break
         recorder.step(forced.get(fresh.step_count))
-    if should_stop is not None and fresh.step_count < target:
+    if should_stop is not None and fresh.step_count < point.step:
         return None
-    trace = attrs.evolve(recorder.trace(), breakpoints=tuple(breakpoints), past_verdict=passed)
-    if trace.end_hash != sim_now.state_hash():
+    trace = attrs.evolve(recorder.trace(), breakpoints=tuple(breakpoints), past_verdict=point.passed_verdict)
+    if trace.end_hash != point.state_hash:
         raise SaveError(f"the replayed run reached another state at step {trace.end_step}; nothing was written")
     return trace
 

@@ -72,6 +72,32 @@ class Session:
         return self.timeline.sim
 
 
+@attrs.frozen
+class TracePoint:
+    """Where a session stands, as saving a trace needs it: what to replay, and what it must reach."""
+
+    seed: int
+    forced: dict[int, int]  # Timeline.forced: step count -> the thread the user chose there
+    passed_verdict: bool  # the user stepped on past a livelock
+    step: int
+    state_hash: str
+
+    @classmethod
+    def of(cls, session: Session) -> TracePoint:
+        sim = session.sim
+        return cls(sim.seed, dict(session.timeline.forced), sim.passed_verdict is not None, sim.step_count,
+                   sim.state_hash())
+
+
+@attrs.frozen
+class Opened:
+    """What the UI keeps of the open session (the simulator itself is in ztui.tui.simserver)."""
+
+    scenario: Scenario
+    seed: int | None
+    source_file: Path | None = None  # None for a trace's embedded scenario
+
+
 def recording(sim: Simulator) -> Simulator:
     """The TUI's simulators record the step history its chart and timeline draw."""
     sim.record_history()
