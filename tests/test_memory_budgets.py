@@ -33,6 +33,15 @@ def test_marginal_size_counts_what_a_copy_does_not_share():
     assert marginal_size(twin, sim) < clone_cost(twin) < marginal_size(twin, ())
 
 
+def test_a_clone_does_not_pay_for_the_step_history_every_clone_shares():
+    plain, recording = fresh(), fresh()
+    history = recording.record_history()
+    plain.run(max_steps=20_000)
+    recording.run(max_steps=20_000)
+    assert len(history.samples) > 300 and marginal_size(history, ()) > clone_cost(plain) // 10
+    assert clone_cost(recording) < clone_cost(plain) * 1.05
+
+
 def test_checkpoints_stay_within_their_share_of_the_budget_and_jumps_stay_exact():
     budget = 400_000
     timeline = Timeline(fresh(), interval=16, capacity=1000, memory_budget=budget)

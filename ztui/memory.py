@@ -43,14 +43,15 @@ def _size_of_unseen(root: object, seen: set[int]) -> int:
 def clone_cost(sim) -> int:
     """What one more copy of a Simulator holds: its objects less what every copy shares.
 
-    Shared: the scenario and the kernel's constant fields (ztui.core.copying.SHARED).
+    Shared: the scenario, the kernel's constant fields (ztui.core.copying.SHARED)
+    and the step history, when one is recorded (clones share it: it is not state).
     Not the marginal size against another simulator: what a fresh clone
     shares with its original (immutable page runs, events) the original
     soon replaces, and the copy keeps.
     """
     from ztui.core.copying import SHARED
 
-    return marginal_size(sim, (sim.scenario, *(getattr(sim.k, name) for name in SHARED)))
+    return marginal_size(sim, (sim.scenario, sim.step_history, *(getattr(sim.k, name) for name in SHARED)))
 
 
 def rss_bytes() -> int:

@@ -81,11 +81,15 @@ def bench(
 
     figures = bench_core(runs)
     if with_tui:
-        from ztui.tui.bench import bench_tui
+        from ztui.bench import median_of
+        from ztui.tui.bench import bench_tui, recorded_run
 
         figures["tui"] = bench_tui(seconds)
-        # The TUI keeps the event log on; compare with headless doing the same work.
+        recorded = median_of(runs, recorded_run)
+        figures["tui"]["recorded_steps_per_s"] = round(recorded["steps_per_s"])
+        # The TUI keeps the event log on: against headless doing that, and against the same timeline without a UI.
         figures["tui"]["vs_headless"] = figures["tui"]["sim_steps_per_s"] / figures["ztui_logged"]["steps_per_s"]
+        figures["tui"]["vs_recorded"] = figures["tui"]["sim_steps_per_s"] / recorded["steps_per_s"]
     if with_search:
         from ztui.search_bench import (
             bench_exhaustive,

@@ -91,7 +91,7 @@ class StepHistory:
         self.every = 1
         self.samples: list[Sample] = []
         self.states: list[LaneState] = []
-        self._codes: dict[LaneState, int] = {}
+        self._codes: dict[tuple[str, bool, str, str], int] = {}  # LaneState's fields -> its index
         self.next_at = k.step
         self.threads = tuple(t.name for t in k.threads)
         # Pages handled by the phases before each phase of each process, for ``faulted``.
@@ -132,18 +132,22 @@ class StepHistory:
             swap_used=k.swap_total - k.swap_free,
             slab_pages=k.slab_pages,
             faulted=self._faulted(k),
-            lanes=tuple(self._code(k, t) for t in k.threads),
+            lanes=self._lanes(k),
         )
 
-    def _code(self, k: Kernel, t) -> int:
-        asleep = t.state != RUN
-        lane = LaneState(t.state, t.tid == k.cur and not asleep, t.wmesg if asleep else "",
-                         t.frames[-1].fn if t.frames else "")
-        code = self._codes.get(lane)
-        if code is None:
-            code = self._codes[lane] = len(self.states)
-            self.states.append(lane)
-        return code
+    def _lanes(self, k: Kernel) -> tuple[int, ...]:
+        """Each thread's LaneState as its code; keyed by a plain tuple, so a state seen before builds no object."""
+        codes, cur = self._codes, k.cur
+        lanes = []
+        for t in k.threads:
+            asleep = t.state != RUN
+            key = (t.state, t.tid == cur and not asleep, t.wmesg if asleep else "", t.frames[-1].fn if t.frames else "")
+            code = codes.get(key)
+            if code is None:
+                code = codes[key] = len(self.states)
+                self.states.append(LaneState(*key))
+            lanes.append(code)
+        return tuple(lanes)
 
     def _faulted(self, k: Kernel) -> int:
         total = 0

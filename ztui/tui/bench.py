@@ -10,6 +10,10 @@ Threads selection.  It reports:
   rendered after the selection moved (median and worst);
 * simulator steps per second while all this goes on.
 
+recorded_run() is the same simulator's work without a UI (its baseline:
+the TUI's timeline keeps checkpoints and a step history, which the
+headless `ztui run` does not).
+
 When a run reaches its verdict the scenario is reopened and fast-forwarded
 again at once, so short scenarios still fill the time.
 """
@@ -26,6 +30,7 @@ import attrs
 from ztui.scenario.bundled import SCENARIO_DIR
 from ztui.tui.app import ZtuiApp
 from ztui.tui.panes.threads import ThreadsPane
+from ztui.tui.session import Session
 
 # The 2 GiB scenario: the heaviest snapshots and the most steps per second.
 BENCH_SCENARIO = SCENARIO_DIR / "swapmeta-kmalloc-obj-churn.toml"
@@ -68,6 +73,15 @@ class _MeasuredApp(ZtuiApp):
         if probe is not None and self.query_one(ThreadsPane).selected_tid != probe.selected_before:
             self.latencies.append(time.perf_counter() - probe.pressed_at)
             self.probe = None
+
+
+def recorded_run(path: Path | None = None) -> dict:
+    """The TUI's simulator without the UI: a Session's timeline (checkpoints, step history) to the verdict."""
+    session = Session.open(path or BENCH_SCENARIO, None)
+    started = time.perf_counter()
+    session.timeline.run()
+    wall = time.perf_counter() - started
+    return {"steps": session.sim.step_count, "wall_s": wall, "steps_per_s": session.sim.step_count / wall}
 
 
 def bench_tui(seconds: float = 5.0, scenario_path: Path | None = None, probe_interval: float = 0.1) -> dict:
