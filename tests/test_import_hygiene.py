@@ -53,6 +53,17 @@ def test_core_does_not_import_textual():
     assert out.stdout.strip() == ""
 
 
+def test_the_simulator_process_imports_no_ui():
+    """The TUI's simulator process (ztui.tui.simserver) starts without Textual or Rich: it draws nothing."""
+    code = (
+        "import sys\n"
+        "import ztui.tui.simserver\n"
+        "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
 @pytest.mark.parametrize(
     "args, needed",
     [

@@ -46,7 +46,8 @@ def bench(
     beside a plain SimPy model (one Container, get/put/timeout) timed in
     the same run.  With --tui: screen updates per second, key-press-to-
     screen latency, and simulator steps per second while the TUI draws,
-    compared with the headless figure of the same run.  With --search:
+    compared with the headless figure of the same run and with the TUI's
+    own timeline (checkpoints, step history) run headless.  With --search:
     distinct states per second of the exhaustive search on the smallest
     teaching scenario (beside SimPy's events per second) and from a 2 GiB
     state mid-run, the wall time of a 10,000-seed exploration with 2 jobs,
