@@ -4,6 +4,7 @@ import attrs
 from click.testing import CliRunner
 from search_data import DATA, KMALLOC
 
+import ztui.core.timeline as timeline_module
 from ztui.cli import main
 from ztui.core.simulator import Simulator
 from ztui.core.timeline import CHECKPOINT_SHARE, FORCED_CHOICE_BYTES, Timeline
@@ -51,6 +52,37 @@ def test_checkpoints_stay_within_their_share_of_the_budget_and_jumps_stay_exact(
     for target in (2999, 1, 1500, 17):
         timeline.goto(target)
         assert timeline.sim.state_hash() == reference_hash(KMALLOC, target)
+
+
+def test_checkpoint_costs_follow_the_page_runs_between_rare_measures(monkeypatch):
+    """Timeline._cost: a measure when the step count doubles or the runs halve or double, else a scaling."""
+    world = {"runs": 100, "measures": 0}
+
+    def measure(clone) -> int:
+        world["measures"] += 1
+        return 400 * world["runs"]  # the true cost: 400 bytes a run
+
+    monkeypatch.setattr(timeline_module, "clone_cost", measure)
+    monkeypatch.setattr(timeline_module, "page_runs", lambda sim: world["runs"])
+    timeline = Timeline(fresh(), interval=16, capacity=100_000, memory_budget=1 << 40)
+    timeline.run(max_steps=4096)
+    # Once each time the step count doubles (0, 16, 32, ... 4096): not once per checkpoint (257 of them).
+    assert 8 <= world["measures"] <= 10
+
+    def next_checkpoint() -> timeline_module.Checkpoint:
+        before = len(timeline.checkpoint_steps)
+        while len(timeline.checkpoint_steps) == before:
+            timeline.step()
+        return timeline._checkpoints[-1]
+
+    world["runs"] = 150  # within twice the calibration: scaled, not measured
+    measures = world["measures"]
+    assert next_checkpoint().bytes == 400 * 100 * 151 // 101 and world["measures"] == measures
+    world["runs"] = 1000  # the queues fragment: measured again at once
+    assert next_checkpoint().bytes == 400 * 1000 and world["measures"] == measures + 1
+    world["runs"] = 400  # and again when they shrink to below half
+    assert next_checkpoint().bytes == 400 * 400 and world["measures"] == measures + 2
+    assert timeline.memory_estimate == sum(c.bytes for c in timeline._checkpoints)
 
 
 def test_checkpoints_keep_only_the_events_a_snapshot_shows():
