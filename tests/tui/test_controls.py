@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import attrs
+import pytest
 from textual.command import Hit
 from tui_support import DEFAULT, LONG, SIZE, FakeClock, make_app, pilot_test, served, to_verdict, until
 
+import ztui.tui.app as app_module
 from ztui.core.simulator import Simulator
 from ztui.scenario.bundled import SCENARIO_DIR
 from ztui.scenario.load import load_scenario
@@ -313,6 +316,20 @@ async def test_a_trace_opens_at_its_verdict_and_steps_back_exactly(tmp_path):
         fresh = Simulator.from_scenario(scenario)
         fresh.run(max_steps=trace.end_step - 1)
         assert served(app).sim.state_hash() == fresh.state_hash()
+
+
+@pilot_test
+async def test_ctrl_r_on_a_trace_starts_its_own_scenario_and_opens_no_file(tmp_path, monkeypatch):
+    recorder = TraceRecorder(Simulator.from_scenario(load_scenario(DEFAULT)))
+    recorder.run(max_steps=50)
+    trace = attrs.evolve(recorder.trace(), source_name=str(tmp_path / "gone.toml"))
+    app = make_app(trace=trace)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        monkeypatch.setattr(app_module, "load_scenario", lambda path: pytest.fail(f"read {path}"))
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert app.snapshot.step == 0 and served(app).scenario == trace.scenario
 
 
 def test_every_bundled_scenario_is_offered():

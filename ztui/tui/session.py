@@ -61,12 +61,6 @@ class Session:
         timeline = timeline_from_trace(trace, recording(Simulator.from_scenario(trace.scenario, trace.seed)))
         return cls(trace.seed, trace.scenario, timeline)
 
-    def restart(self) -> Session:
-        """From step 0 again: the file re-read if there is one, else the same scenario."""
-        if self.source_file is not None:
-            return Session.open(self.source_file, self.seed)
-        return Session.start(self.scenario, self.seed)
-
     @property
     def sim(self) -> Simulator:
         return self.timeline.sim
