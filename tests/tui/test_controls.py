@@ -5,7 +5,7 @@ from __future__ import annotations
 import attrs
 import pytest
 from textual.command import Hit
-from tui_support import DEFAULT, LONG, SIZE, FakeClock, make_app, pilot_test, served, to_verdict, until
+from tui_support import DEFAULT, LONG, SIZE, FakeClock, make_app, pilot_test, served, settled, to_verdict, until
 
 import ztui.tui.app as app_module
 from ztui.core.simulator import Simulator
@@ -132,7 +132,7 @@ async def test_g_goes_to_a_step_forwards_and_backwards():
             await pilot.press("g")
             assert isinstance(app.screen, GotoScreen)
             await pilot.press(*str(target), "enter")
-            await app.workers.wait_for_complete()
+            await settled(app, pilot)
             await pilot.pause()
             assert app.snapshot.step == target
 
@@ -263,7 +263,7 @@ async def test_the_palette_offers_controls_and_scenarios():
         hits = [hit async for hit in provider.search("fast-fwd")]
         assert hits and isinstance(hits[0], Hit)
         await hits[0].command()
-        await app.workers.wait_for_complete()
+        await settled(app, pilot)
         await pilot.pause()
         assert app.snapshot.verdict is not None
         titles = [hit.text async for hit in provider.discover()]
@@ -311,7 +311,7 @@ async def test_a_trace_opens_at_its_verdict_and_steps_back_exactly(tmp_path):
         assert app.snapshot.step == trace.end_step and app.snapshot.verdict is not None
         assert served(app).sim.state_hash() == trace.end_hash
         await pilot.press("b")
-        await app.workers.wait_for_complete()
+        await settled(app, pilot)
         await pilot.pause()
         fresh = Simulator.from_scenario(scenario)
         fresh.run(max_steps=trace.end_step - 1)
@@ -355,6 +355,6 @@ async def test_the_banner_says_how_close_and_the_palette_goes_there():
         hits = [hit async for hit in provider.search("go to closest")]
         assert hits and hits[0].text == f"Go to closest (step {closest.step})"
         hits[0].command()
-        await app.workers.wait_for_complete()
+        await settled(app, pilot)
         await pilot.pause()
         assert app.snapshot.step == closest.step

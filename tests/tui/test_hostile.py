@@ -8,7 +8,7 @@ import random
 import pytest
 from textual import events
 from textual.keys import _character_to_key
-from tui_support import SIZE, make_app, noted_app, pilot_test, until
+from tui_support import SIZE, make_app, noted_app, pilot_test, settled, until
 
 from ztui.core.simulator import Simulator
 from ztui.scenario.load import load_scenario
@@ -84,7 +84,7 @@ async def test_names_with_markup_and_escapes_are_shown_as_text(tmp_path):
         await pilot.press("S")
         await until(lambda: app.mode == "paused")
         app.action_fast_forward()
-        await app.workers.wait_for_complete()
+        await settled(app, pilot)
         await pilot.pause()
         text = screen_text(app)
         assert ESC not in text and "\x07" not in text

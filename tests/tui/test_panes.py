@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tui_support import SIZE, make_app, pane_text, pilot_test
+from tui_support import SIZE, make_app, pane_text, pilot_test, settled
 
 from ztui.tui.banner import VerdictBanner
 from ztui.tui.panes.chart import ChartPane
@@ -16,7 +16,7 @@ from ztui.tui.statusbar import StatusBar
 
 async def run_to_verdict(app, pilot):
     app.action_fast_forward()
-    await app.workers.wait_for_complete()
+    await settled(app, pilot)
     await pilot.pause()
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from textual.geometry import Offset
 from textual.selection import Selection
-from tui_support import SIZE, make_app, pilot_test, served, to_verdict
+from tui_support import SIZE, make_app, pilot_test, served, settled, to_verdict
 
 from ztui.trace import read_trace, replay
 from ztui.tui import app as app_module
@@ -22,7 +22,7 @@ async def save_with_w(app, pilot, extra_enters: int = 0) -> Path:
     assert isinstance(app.screen, SaveScreen)
     path = Path(app.screen.query_one("#save-path").value)
     await pilot.press("enter", *["enter"] * extra_enters)
-    await app.workers.wait_for_complete()
+    await settled(app, pilot)
     await pilot.pause()
     return path
 
@@ -35,9 +35,9 @@ async def session_with_choices(app, pilot) -> None:
     other = next(t for t in app.snapshot.threads if t.runnable and not t.is_next)
     app.query_one(ThreadsPane).selected_tid = other.tid
     await pilot.press("s", "S")
-    await app.workers.wait_for_complete()
+    await settled(app, pilot)
     app.go_to(served(app).sim.step_count + 700)
-    await app.workers.wait_for_complete()
+    await settled(app, pilot)
     await pilot.pause()
     assert served(app).timeline.forced, "the session has no forced choice to save"
 
@@ -96,7 +96,7 @@ async def test_saving_over_a_file_asks_first(tmp_path, monkeypatch):
         await pilot.press("w", "enter")
         assert isinstance(app.screen, SaveScreen) and "exists" in str(app.screen.query_one("#save-note").render())
         await pilot.press("escape")
-        await app.workers.wait_for_complete()
+        await settled(app, pilot)
         assert target.read_bytes() == b"mine"
         await save_with_w(app, pilot, extra_enters=1)  # enter, then enter again to overwrite
     assert read_trace(target).end_step == 1
@@ -141,7 +141,7 @@ async def test_a_screenshot_goes_to_the_working_directory_when_downloads_is_miss
     async with app.run_test(size=SIZE) as pilot:
         app.deliver_screenshot()  # what the palette's "Screenshot" runs
         await pilot.pause()
-        await app.workers.wait_for_complete()
+        await settled(app, pilot)
         await pilot.pause()
     shots = list(tmp_path.glob("*.svg"))
     assert len(shots) == 1 and "teach-swapmeta-kmalloc-obj" in shots[0].read_text()

@@ -4,7 +4,7 @@ and the controls that go with them, on the real simulator."""
 from __future__ import annotations
 
 import pytest
-from tui_support import DEFAULT, SIZE, make_app, noted_app, pane_text, pilot_test, served, show_served, to_verdict, until
+from tui_support import DEFAULT, SIZE, make_app, noted_app, pane_text, pilot_test, served, settled, show_served, to_verdict, until
 
 from ztui.scenario.bundled import SCENARIO_DIR
 from ztui.tui.panes.chart import ChartPane
@@ -31,7 +31,7 @@ def braille_columns(pane, row: int) -> list[int]:
 
 async def go(app, pilot, step: int) -> None:
     app.go_to(step)
-    await app.workers.wait_for_complete()
+    await settled(app, pilot)
     await pilot.pause()
 
 
@@ -129,7 +129,7 @@ async def test_a_click_on_the_chart_or_the_timeline_goes_to_that_step():
             pane = app.query_one(pane_type)
             left = left_margin(pane.size.width, thread_names(app.snapshot))
             await pilot.click(pane_type, offset=(left + 3, 2))
-            await app.workers.wait_for_complete()
+            await settled(app, pilot)
             await pilot.pause()
             cells = plot_width(pane.size.width, thread_names(app.snapshot))
             assert app.snapshot.step == end * 3 // cells  # the third column's first step
@@ -189,7 +189,7 @@ async def test_events_have_a_thread_column_a_search_and_a_click_goes_to_the_step
         clicked = events._lines[round(events.scroll_y)].event
         verdict_step = app.snapshot.step
         await pilot.click(EventsPane, offset=(2, 1))  # row 0 is the title line
-        await app.workers.wait_for_complete()
+        await settled(app, pilot)
         await pilot.pause()
         assert app.snapshot.step == clicked.step < verdict_step
 
@@ -275,7 +275,7 @@ async def test_B_sets_a_breakpoint_that_f_stops_at():
         await pilot.press("b")
         assert app.snapshot.queues["free"] + app.snapshot.queues["cache"] >= 100
         await pilot.press("space", "f")  # on from the breakpoint: it holds already, so f runs to the verdict
-        await app.workers.wait_for_complete()
+        await settled(app, pilot)
         await pilot.pause()
         assert app.snapshot.verdict is not None and app.snapshot.step > here
 

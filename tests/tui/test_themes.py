@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from rich.style import Style
 from textual.color import Color
-from tui_support import make_app, pilot_test
+from tui_support import make_app, pilot_test, settled
 
 from ztui.scenario.bundled import SCENARIO_DIR
 from ztui.tui.banner import VerdictBanner
@@ -80,7 +80,7 @@ async def test_every_text_style_meets_wcag_aa(theme):
         assert app.theme == theme
         at_start = low_contrast(app)
         app.action_fast_forward()  # the verdict: banner, chain colours, lanes and chart filled in
-        await app.workers.wait_for_complete()
+        await settled(app, pilot)
         await pilot.pause()
         assert app.query_one(VerdictBanner).display
         at_verdict = low_contrast(app)
@@ -96,7 +96,7 @@ async def test_ok_is_never_shown_in_the_alarm_colour(theme):
     app = make_app(SCENARIO_DIR / "teach-swapmeta-zalloc.toml", theme=theme)
     async with app.run_test(size=(120, 40)) as pilot:
         app.action_fast_forward()
-        await app.workers.wait_for_complete()
+        await settled(app, pilot)
         await pilot.pause()
         assert app.snapshot.verdict.kind == "ok"
         status = app.query_one(StatusBar)
@@ -145,6 +145,6 @@ async def test_the_alarm_probe_sees_red_at_a_verdict():
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         app.action_fast_forward()
-        await app.workers.wait_for_complete()
+        await settled(app, pilot)
         await pilot.pause()
         assert any("pagedaemon" in cell for cell in red_cells(app))

@@ -54,10 +54,22 @@ def noted_app(*args, **kwargs) -> ZtuiApp:
     return app
 
 
+async def settled(app, pilot) -> None:
+    """Wait until the run the app started has ended and shows, and any worker (a save) is done.
+
+    The simulator's runs are not Textual workers: they end with a message, which puts the app in
+    "paused"; messages already posted (a click's go-to) are handled first.
+    """
+    await pilot.pause()
+    await until(lambda: app.mode == "paused")
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 async def to_verdict(app, pilot) -> None:
     """Fast-forward with the f key and wait until the verdict is on screen."""
     await pilot.press("f")
-    await app.workers.wait_for_complete()
+    await settled(app, pilot)
     await pilot.pause()
 
 
