@@ -32,6 +32,7 @@ import attrs
 
 from ztui.core.history import HistoryView, LaneState, Sample
 from ztui.core.snapshot import Snapshot
+from ztui.textsafe import visible
 from ztui.trace import TraceError
 from ztui.tui.simserver import QUIT, SPEED, START, HistoryDelta, JobEnd, SimServer
 
@@ -40,7 +41,15 @@ SERVER_MAIN = "import sys; from ztui.tui.simserver import main; main(sys.argv[1:
 
 
 class SimulatorLost(RuntimeError):
-    """The server crashed (the message is its traceback) or its process went away."""
+    """The server crashed (the message ends with its exception) or its process went away.
+
+    Raised in a key handler, Textual ends the app and prints __rich__, one line, not a traceback.
+    """
+
+    def __rich__(self):
+        from rich.text import Text
+
+        return Text(f"ztui: {visible(str(self))}")
 
 
 class HistoryMirror:
@@ -194,8 +203,8 @@ class SimClient:
             self._replies.put((value, None if wired is None else self._unwire(wired)))
         elif kind == "error":
             self._replies.put(TraceError(message[1]))
-        elif kind == "crash":
-            raise SimulatorLost(f"the simulator failed:\n{message[1]}")
+        elif kind == "crash":  # a bug: its exception, the traceback's last line, is what a report needs
+            raise SimulatorLost(f"the simulator failed: {message[1].strip().splitlines()[-1]}")
 
     def _unwire(self, wired: tuple[Snapshot, HistoryDelta | None]) -> Snapshot:
         snapshot, delta = wired
