@@ -16,6 +16,7 @@ theme entries) goes through ztui.tui.safe: never markup, controls visible.
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 import threading
@@ -201,7 +202,8 @@ class ZtuiApp(App[int]):
         self._install_themes()
         self._install_keymap()
         self.query_one(ThreadsPane).focus()
-        host: Host = ThreadHost(self.clock) if self.in_process else ProcessHost()
+        # ProcessHost passes a socket to its child and detaches it from the terminal: POSIX only.
+        host: Host = ThreadHost(self.clock) if self.in_process or os.name != "posix" else ProcessHost()
         self.client = SimClient(host, self._deliver, self._ended, self._lost)
         if self.trace is not None:
             self.open_trace(self.trace)
