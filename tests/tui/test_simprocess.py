@@ -186,3 +186,16 @@ async def test_a_lost_simulator_ends_the_app_with_a_message():
     assert app.return_code == 1
 
 
+
+
+@pilot_test
+async def test_without_posix_the_simulator_is_served_from_a_thread(monkeypatch):
+    import types
+
+    import ztui.tui.app as app_module
+
+    monkeypatch.setattr(app_module, "os", types.SimpleNamespace(name="nt"))
+    app = make_app(in_process=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.client.host, ThreadHost) and app.snapshot.step == 0
