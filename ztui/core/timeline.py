@@ -25,10 +25,10 @@ What is kept:
   after restoring one.
 
 The memory budget (``memory_budget``, DEFAULT_MEMORY_BUDGET = 64 MiB)
-bounds both: three quarters for checkpoints, each costed at the measured
-size of a clone less what every clone shares (the scenario and the
-kernel's constant fields; ztui.memory), measured again each time the
-step count doubles, as the state grows; one quarter for forced choices at
+bounds both: three quarters for checkpoints, each costed on its own (the
+size of a clone less what every clone shares, ztui.memory.clone_cost,
+measured now and then and scaled by the page runs in between: see
+_cost); one quarter for forced choices at
 FORCED_CHOICE_BYTES each.  At the checkpoints' limit jumps get slower
 (more replay), never wrong.  At the forced choices' limit the timeline
 forgets its oldest half: the origin moves forward to a checkpoint, and
@@ -277,7 +277,9 @@ class Timeline:
         4 MB to 33 MB a clone).  A measure walks the whole clone (~70 ms at
         2 GiB), so it is taken again only when the step count has doubled or
         the runs have halved or doubled since: log2(steps) measures in a
-        steady run, and an estimate never more than twice off the runs'.
+        steady run.  Measured against clone_cost at every 100-250 k steps of
+        the bundled 2 GiB scenarios: 0.81-1.0 of the truth (one size for all,
+        measured at step 0 and when the interval doubled, was 0.01).
         """
         runs = page_runs(clone)
         calibration = self._calibration
