@@ -6,8 +6,6 @@ so nothing here depends on how fast the machine is.
 
 from __future__ import annotations
 
-import threading
-
 from tui_support import DEFAULT, LONG, FakeClock
 
 from ztui.core.simulator import Simulator
@@ -22,8 +20,7 @@ def driver_for(path, clock=None, frame_s=1 / 32):
     timeline = Timeline(Simulator.from_scenario(load_scenario(path)))
     published = []
     clock = clock or FakeClock()
-    driver = Driver(timeline, threading.Lock(), published.append, frame_s=frame_s, slice_s=1 / 256,
-                    clock=clock, sleep=clock.advance)
+    driver = Driver(timeline, published.append, frame_s=frame_s, slice_s=1 / 256, clock=clock, sleep=clock.advance)
     return driver, timeline, published
 
 

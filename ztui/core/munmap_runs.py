@@ -77,4 +77,3 @@ def plain_munmaps(k: Kernel, resident: list[bool]) -> int:
         return frees[0]  # vmstats_free_add might push the delta (vmstats._pushed)
     n = first_true(len(frees), lambda i: free_toq_due(k, i + 1))  # the i-th free makes i + 1 pages
     return frees[n] if n < len(frees) else len(resident)
-

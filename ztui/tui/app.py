@@ -99,10 +99,11 @@ from ztui.tui.themes import (
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000, float("inf"))
 DEFAULT_SPEED = 100
 FRAME_RATE = 30  # snapshots applied per second while running; the issue asks for at least 20
-# The worker holds the GIL for up to this long before the UI thread may take it.  Python's
-# default, 5 ms, costs every message and timer the UI waits on that much: measured with
-# `ztui bench --tui`, 1 ms took frames from 18 to 33 a second and key latency from 47 to 11 ms,
-# and the simulator ran faster too (fewer GIL convoys).
+# A thread holds the GIL for up to this long before the UI thread may take it: the simulator
+# when it is served from a thread (ThreadHost), the pipe's reader as it unpickles a frame.
+# Python's default, 5 ms, costs every message and timer the UI waits on that much: measured
+# with `ztui bench --tui` when the simulator shared this process, 1 ms took frames from 18 to
+# 33 a second and key latency from 47 to 11 ms.
 GIL_SWITCH_INTERVAL_S = 0.001
 # Below this many rows the verdict banner starts as one line (v expands it).
 BANNER_FULL_ROWS = 30

@@ -1,9 +1,10 @@
-"""Running the simulator off the UI thread: jobs, slices and a bounded publish rate.
+"""Running the simulator for the UI: jobs, slices and a bounded publish rate.
 
-The TUI's worker thread calls Driver.run(job).  The driver advances the job
-in short slices (about ``slice_s`` of simulation each) while holding the
-lock, so a key handler that needs the simulator waits at most one slice,
-and hands a frozen Snapshot to ``publish`` at most ``frame_s`` apart.
+The simulator's server (ztui.tui.simserver) calls Driver.run(job).  The
+driver advances the job in short slices (about ``slice_s`` of simulation
+each) and asks ``cancelled()`` between them, so a request from the UI
+waits at most one slice, and hands a frozen Snapshot to ``publish`` at
+most ``frame_s`` apart.
 
 With breakpoints (a Watch), a job takes exact steps and asks the watch
 after each one, so it stops on the very step a condition starts to hold.
@@ -14,7 +15,6 @@ the clock and the sleep are parameters, so tests drive time by hand.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from typing import Protocol
@@ -169,7 +169,6 @@ class Driver:
     def __init__(
         self,
         timeline: Timeline,
-        lock: threading.Lock,
         publish: Callable[[Snapshot], None],
         *,
         frame_s: float = 1 / 30,
@@ -178,7 +177,6 @@ class Driver:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.timeline = timeline
-        self._lock = lock
         self._publish = publish
         self._frame_s = frame_s
         self._slice_s = slice_s
@@ -197,22 +195,15 @@ class Driver:
                 self._sleep(min(self._frame_s, self._slice_s * 2))
                 continue
             chunk = self._steps_per_slice if due is None else min(due, self._steps_per_slice)
-            with self._lock:
-                if cancelled():  # stop() cancels, then takes the lock: never touch the simulator after that
-                    break
-                before = self.timeline.step_count
-                started = self._clock()
-                finished = job.advance(self.timeline, chunk)
-                elapsed = self._clock() - started
-                done = self.timeline.step_count - before
-                self._adapt(done, elapsed)
-                now = self._clock()
-                snapshot = None
-                if finished or now - last_publish >= self._frame_s:
-                    snapshot = self.timeline.sim.snapshot()
-                    last_publish = now
-            if snapshot is not None:
-                self._publish(snapshot)
+            before = self.timeline.step_count
+            started = self._clock()
+            finished = job.advance(self.timeline, chunk)
+            elapsed = self._clock() - started
+            self._adapt(self.timeline.step_count - before, elapsed)
+            now = self._clock()
+            if finished or now - last_publish >= self._frame_s:
+                self._publish(self.timeline.sim.snapshot())
+                last_publish = now
             if finished:
                 break
         return finished

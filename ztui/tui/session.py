@@ -79,7 +79,7 @@ class TracePoint:
     @classmethod
     def of(cls, session: Session) -> TracePoint:
         sim = session.sim
-        return cls(sim.seed, dict(session.timeline.forced), sim.passed_verdict is not None, sim.step_count,
+        return cls(sim.seed, session.timeline.forced, sim.passed_verdict is not None, sim.step_count,
                    sim.state_hash())
 
 

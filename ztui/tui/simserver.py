@@ -24,7 +24,6 @@ No Textual here: the process imports only the core, scenarios and traces.
 from __future__ import annotations
 
 import signal
-import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -107,7 +106,6 @@ class SimServer:
         self.speed = 1.0
         self._feed = HistoryFeed()
         self._pending: tuple | None = None
-        self._lock = threading.Lock()  # the Driver's; uncontended here: one thread serves
 
     def serve(self) -> None:
         """Answer requests until QUIT or the UI's end of the pipe closes."""
@@ -174,8 +172,7 @@ class SimServer:
         if kind == RUN:
             self.speed = argument
         job = self._job(kind, argument, breakpoints)
-        driver = Driver(session.timeline, self._lock, partial(self._frame, generation), frame_s=frame_s,
-                        clock=self.clock)
+        driver = Driver(session.timeline, partial(self._frame, generation), frame_s=frame_s, clock=self.clock)
         driver.run(job, self._interrupted)
         self._send(("ended", generation, wire(session.sim.snapshot(), self._feed), self._job_end(job)))
 
@@ -202,9 +199,9 @@ class SimServer:
 
     @staticmethod
     def _job_end(job: Job) -> JobEnd:
-        hit = getattr(job, "hit", None)
         if isinstance(job, RunThread):
             return JobEnd(None, job.tid, job.steps, job.reason, job.limit)
+        hit = getattr(job, "hit", None)  # a Watched job's breakpoint
         return JobEnd(hit.text if hit is not None else None)
 
     def _interrupted(self) -> bool:
