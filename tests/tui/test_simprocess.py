@@ -25,7 +25,7 @@ def client(host) -> tuple[SimClient, list, list]:
     frames: list = []
     ends: list = []
     return SimClient(host, lambda g, s: frames.append((g, s)), lambda g, s, e: ends.append((g, s, e)),
-                     lambda why: None), frames, ends
+                     lambda lost: None), frames, ends
 
 
 def open_default(sim_client: SimClient, path: Path = DEFAULT) -> None:

@@ -70,7 +70,7 @@ from ztui.tui.screens.help import HelpScreen
 from ztui.tui.screens.prompts import BreakpointScreen, FilterScreen, GotoScreen, PickerScreen, SaveScreen
 from ztui.tui.screens.text import ProblemsScreen, TextScreen, thread_details
 from ztui.tui.session import Opened, ScenarioEntry, TracePoint, available_scenarios
-from ztui.tui.simclient import Host, ProcessHost, SimClient, ThreadHost
+from ztui.tui.simclient import Host, ProcessHost, SimClient, SimulatorLost, ThreadHost
 from ztui.tui.simserver import (
     BACK,
     FAST_FORWARD,
@@ -123,9 +123,9 @@ class RunEnded(Message):
 
 
 class SimulatorGone(Message):
-    def __init__(self, why: str) -> None:
+    def __init__(self, lost: SimulatorLost) -> None:
         super().__init__()
-        self.why = why
+        self.lost = lost
 
 
 class ZtuiApp(App[int]):
@@ -350,8 +350,8 @@ class ZtuiApp(App[int]):
         """Reader thread: the job ended by itself (a verdict, a breakpoint, its target) or was stopped."""
         self.post_message(RunEnded(generation, snapshot, end))
 
-    def _lost(self, why: str) -> None:
-        self.post_message(SimulatorGone(why))
+    def _lost(self, lost: SimulatorLost) -> None:
+        self.post_message(SimulatorGone(lost))
 
     def _deliver(self, generation: int, snapshot: Snapshot) -> None:
         """Reader thread: leave the newest snapshot; post at most one message until it is taken."""
@@ -373,7 +373,7 @@ class ZtuiApp(App[int]):
             self._paused(message.snapshot, message.end)
 
     def on_simulator_gone(self, message: SimulatorGone) -> None:
-        self.exit(return_code=1, message=Text(f"ztui: {visible(message.why)}"))
+        self.exit(return_code=1, message=message.lost.__rich__())  # the line a key handler's SimulatorLost prints
 
     # -- showing ------------------------------------------------------------
 

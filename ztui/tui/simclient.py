@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from multiprocessing import Pipe
 from multiprocessing.connection import Connection
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 
@@ -35,6 +35,9 @@ from ztui.core.snapshot import Snapshot
 from ztui.textsafe import visible
 from ztui.trace import TraceError
 from ztui.tui.simserver import QUIT, SPEED, START, HistoryDelta, JobEnd, SimServer
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 CLOSE_TIMEOUT_S = 2.0
 SERVER_MAIN = "import sys; from ztui.tui.simserver import main; main(sys.argv[1:])"
@@ -46,7 +49,7 @@ class SimulatorLost(RuntimeError):
     Raised in a key handler, Textual ends the app and prints __rich__, one line, not a traceback.
     """
 
-    def __rich__(self):
+    def __rich__(self) -> Text:
         from rich.text import Text
 
         return Text(f"ztui: {visible(str(self))}")
@@ -124,7 +127,7 @@ class SimClient:
         host: Host,
         on_frame: Callable[[int, Snapshot], None],
         on_ended: Callable[[int, Snapshot, JobEnd], None],
-        on_lost: Callable[[str], None],
+        on_lost: Callable[[SimulatorLost], None],
     ) -> None:
         self.host = host
         self.snapshot: Snapshot | None = None  # as of the last reply
@@ -190,7 +193,7 @@ class SimClient:
             lost = SimulatorLost(f"unreadable message from the simulator: {error!r}")
         self._replies.put(lost)
         if not self._closed:
-            self._on_lost(str(lost))
+            self._on_lost(lost)
 
     def _dispatch(self, message: tuple) -> None:
         kind = message[0]
