@@ -32,10 +32,10 @@ def core_run(scenario_name: str = CORE_SCENARIO, log: bool = False) -> dict:
     scenario = load_scenario(resolve_scenario(scenario_name))
     sim = Simulator.from_scenario(scenario, log=log)
     calls = 0
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     while sim.step():
         calls += 1
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     return {
         "scenario": scenario_name,
         "verdict": sim.verdict.kind if sim.verdict else None,
@@ -44,6 +44,7 @@ def core_run(scenario_name: str = CORE_SCENARIO, log: bool = False) -> dict:
         "sim_time_s": sim.tick / sim.hz,
         "wall_s": wall,
         "steps_per_s": sim.step_count / wall,
+        "steps_per_cpu_s": sim.step_count / cpu,
     }
 
 

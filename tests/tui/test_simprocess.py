@@ -14,9 +14,10 @@ import pytest
 from tui_support import DEFAULT, LONG, SIZE, FakeClock, make_app, pilot_test, to_verdict, until
 
 from ztui.core.simulator import Simulator
+from ztui.core.snapshot import EventView
 from ztui.scenario.load import load_scenario
-from ztui.tui.simclient import HistoryMirror, ProcessHost, SimClient, SimulatorLost, ThreadHost
-from ztui.tui.simserver import FAST_FORWARD, OPEN, POINT, RUN, STEP, STOP, HistoryFeed
+from ztui.tui.simclient import EventMirror, HistoryMirror, ProcessHost, SimClient, SimulatorLost, ThreadHost
+from ztui.tui.simserver import FAST_FORWARD, OPEN, POINT, RUN, STEP, STOP, EventFeed, HistoryFeed
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -73,6 +74,31 @@ def test_a_delta_carries_only_what_is_new():
     assert not second.samples_reset and not second.states_reset
     assert len(first.samples) + len(second.samples) == len(view)
     assert 0 < len(second.samples) < len(first.samples)
+
+
+def events(first: int, last: int) -> list[EventView]:
+    return [EventView(step, step, "pagedaemon", "pageout", f"event {step}") for step in range(first, last)]
+
+
+def test_event_deltas_rebuild_every_window_forwards_and_after_jumps_back():
+    """Windows of up to 4 over a log: growing and sliding forwards, a replay from a checkpoint that
+    holds the newest event sent (its new objects follow it), and windows that must be sent whole."""
+    run = events(0, 10)
+    replay = run[:5] + events(5, 9)  # from a checkpoint after step 4: steps 5-8 logged again, as new objects
+    windows = [
+        (tuple(run[0:2]), 0),  # the first: all new
+        (tuple(run[0:4]), 2),  # forwards: two more
+        (tuple(run[1:5]), 3),  # forwards: one more, the oldest dropped
+        (tuple(replay[2:6]), 3),  # the replay: after what the checkpoint shares, one new object
+        (tuple(run[6:10]), 0),  # the newest sent is not in the window (the run the replay left)
+        (tuple(events(0, 3)), 0),  # a new run shares no object
+        (tuple(run[1:3]), 0),
+        (tuple(run[0:6]), 0),  # a window reaching further back than the one sent: sent whole
+    ]
+    feed, mirror = EventFeed(), EventMirror()
+    for window, kept in windows:
+        delta = feed.delta(window)
+        assert delta.kept == kept and mirror.events(delta) == window
 
 
 def test_a_run_in_the_process_stops_where_headless_stepping_gives_the_same_state():

@@ -19,6 +19,7 @@ Snapshot's) never sees its first ``count`` samples change.
 from __future__ import annotations
 
 from itertools import islice
+from typing import NamedTuple
 
 import attrs
 
@@ -39,8 +40,10 @@ class LaneState:
     function: str  # its innermost kernel function (the top frame), "" when it has none
 
 
-@attrs.frozen
-class Sample:
+class Sample(NamedTuple):
+    """A tuple, not an attrs class: about 25 k are built in a 2 GiB run, and the garbage collector
+    stops tracking a tuple of ints (an attrs instance it scans at every collection)."""
+
     step: int
     time_us: int  # simulated time; busy steps within a tick spread evenly over it
     free: int
@@ -94,8 +97,8 @@ class StepHistory:
         self._codes: dict[tuple[str, bool, str, str], int] = {}  # LaneState's fields -> its index
         self.next_at = k.step
         self.threads = tuple(t.name for t in k.threads)
-        # Pages handled by the phases before each phase of each process, for ``faulted``.
-        self._before = [_prefix_pages(phases) for phases in (p.phases for p in k.cfg.procs)]
+        # Per process, per phase: (pages its earlier phases handled, whether it counts its own), for ``faulted``.
+        self._phases = [_phase_pages(p.phases) for p in k.cfg.procs]
         self.sample(k)
 
     def sample(self, k: Kernel) -> None:
@@ -154,19 +157,19 @@ class StepHistory:
         for t in k.threads:
             if t.kind != "proc":
                 continue
-            before = self._before[t.pid - FIRST_PID]
-            total += before[min(t.phase, len(before) - 1)]
-            phases = k.cfg.procs[t.pid - FIRST_PID].phases
-            if t.phase < len(phases) and phases[t.phase].op in FAULT_OPS:
-                total += t.done
+            phases = self._phases[t.pid - FIRST_PID]
+            before, counted = phases[min(t.phase, len(phases) - 1)]
+            total += before + t.done if counted else before
         return total
 
 
-def _prefix_pages(phases) -> list[int]:
-    out, total = [0], 0
+def _phase_pages(phases) -> list[tuple[int, bool]]:
+    """Per phase, and one past the last: the pages the phases before it handled, and whether it is a fault phase."""
+    out, total = [], 0
     for phase in phases:
-        if phase.op in FAULT_OPS and phase.pages > 0:
+        counted = phase.op in FAULT_OPS
+        out.append((total, counted))
+        if counted and phase.pages > 0:
             total += phase.pages
-        out.append(total)
+    out.append((total, False))
     return out
-

@@ -158,8 +158,7 @@ class Simulator:
         twin.hazards, twin.hazard_count, twin.low_cover = list(self.hazards), self.hazard_count, self.low_cover
         twin._verdict = self._verdict
         twin.passed_verdict = self.passed_verdict
-        if self.step_history is not None:  # shared, not copied: a clone's past is the same run
-            twin._use_history(self.step_history)
+        twin.step_history = self.step_history  # shared, not copied: a clone's past is the same run
         return twin
 
     def step_past_verdict(self) -> None:
@@ -178,25 +177,12 @@ class Simulator:
     def record_history(self, capacity: int = DEFAULT_CAPACITY) -> StepHistory:
         """Turn on the step-indexed history (see ztui.core.history); clones share it.
 
-        Off by default: with it on, every step call also checks whether a
-        sample is due, which the headless paths should not pay for.
+        Off by default: with it on, a step call whose step count reaches the
+        next sample's takes one (StepHistory.sample).
         """
         if self.step_history is None:
-            self._use_history(StepHistory(self.k, capacity))
-        assert self.step_history is not None
+            self.step_history = StepHistory(self.k, capacity)
         return self.step_history
-
-    def _use_history(self, history: StepHistory) -> None:
-        self.step_history = history
-        self._end_step = self._end_step_recorded  # type: ignore[method-assign]  # an instance attribute: the class's path stays as it was
-
-    def _end_step_recorded(self, clock: bool = False) -> bool:
-        Simulator._end_step(self, clock)
-        history = self.step_history
-        assert history is not None
-        if self.k.step >= history.next_at:
-            history.sample(self.k)
-        return True
 
     # --- stepping ------------------------------------------------------------
 
@@ -262,6 +248,9 @@ class Simulator:
                 assert_invariants(k)
         if k.verdict or clock or k.step >= self.max_steps:
             self._check_verdict()
+        history = self.step_history
+        if history is not None and k.step >= history.next_at:
+            history.sample(k)
         return True
 
     def run(

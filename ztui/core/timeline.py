@@ -60,6 +60,7 @@ CHECKPOINT_SHARE = 0.75  # of the budget; forced choices get the rest
 # A forced choice: a dict entry, a sorted-list slot and the step's int (measured ~92 bytes; rounded up).
 FORCED_CHOICE_BYTES = 128
 CHECKPOINT_EVENTS = 200  # Simulator.snapshot()'s default window
+MEASURE_GROWTH = 8  # a checkpoint's cost is measured again once the step count has grown this much
 
 
 @attrs.frozen
@@ -274,12 +275,14 @@ class Timeline:
 
         Page runs are most of a big state (measured on seed-2g-chrome-buildkernel:
         340-610 bytes a run, 12 k runs growing to 88 k as the queues fragment,
-        4 MB to 33 MB a clone).  A measure walks the whole clone (~70 ms at
-        2 GiB), so it is taken again only when the step count has doubled or
-        the runs have halved or doubled since: log2(steps) measures in a
-        steady run.  Measured against clone_cost at every 100-250 k steps of
-        the bundled 2 GiB scenarios: 0.81-1.0 of the truth (one size for all,
-        measured at step 0 and when the interval doubled, was 0.01).
+        4 MB to 33 MB a clone).  A measure walks the whole clone (40-70 ms at
+        2 GiB), so it is taken again only when the step count has grown
+        MEASURE_GROWTH-fold or the runs have halved or doubled since.
+        Measured against clone_cost at every 100-250 k steps of the bundled
+        2 GiB scenarios: 0.76-1.0 of the truth (0.79-1.0 measuring at every
+        doubling of the steps, which costs the churn 12 walks, not 8; one
+        size for all, measured at step 0 and when the interval doubled, was
+        0.01).
         """
         runs = page_runs(clone)
         calibration = self._calibration
@@ -289,7 +292,7 @@ class Timeline:
                 return measured * (runs + 1) // (measured_runs + 1)
         measured = clone_cost(clone)
         self._calibration = measured, runs
-        self._measure_at = max(2 * clone.step_count, clone.step_count + self.interval)
+        self._measure_at = max(MEASURE_GROWTH * clone.step_count, clone.step_count + self.interval)
         return measured
 
     def _checkpoint_at_or_before(self, step: int) -> Checkpoint:

@@ -8,11 +8,17 @@ Threads selection.  It reports:
 * screen updates per second: frames the app rendered;
 * key-press-to-effect latency: from posting the key to the first frame
   rendered after the selection moved (median and worst);
-* simulator steps per second while all this goes on.
+* simulator steps per second while all this goes on, per second of wall
+  time and per CPU second of the simulator's process (read from /proc:
+  None elsewhere), which a busy neighbour on a shared machine does not
+  lower.
 
 recorded_run() is the same simulator's work without a UI (its baseline:
 the TUI's timeline keeps checkpoints and a step history, which the
-headless `ztui run` does not).
+headless `ztui run` does not).  bench_tui_rounds() runs the TUI, the
+headless simulator and recorded_run() in turn, once per round, and gives
+the medians of each round's ratios: a machine whose speed drifts over a
+minute moves both sides of a ratio alike.
 
 When a run reaches its verdict the scenario is reopened and fast-forwarded
 again at once, so short scenarios still fill the time.
@@ -21,6 +27,7 @@ again at once, so short scenarios still fill the time.
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
 import time
 from pathlib import Path
@@ -31,6 +38,8 @@ from ztui.scenario.bundled import SCENARIO_DIR
 from ztui.tui.app import ZtuiApp
 from ztui.tui.panes.threads import ThreadsPane
 from ztui.tui.session import Session
+from ztui.tui.simclient import ProcessHost
+from ztui.tui.simserver import collecting_rarely
 
 # The 2 GiB scenario: the heaviest snapshots and the most steps per second.
 BENCH_SCENARIO = SCENARIO_DIR / "swapmeta-kmalloc-obj-churn.toml"
@@ -76,12 +85,58 @@ class _MeasuredApp(ZtuiApp):
 
 
 def recorded_run(path: Path | None = None) -> dict:
-    """The TUI's simulator without the UI: a Session's timeline (checkpoints, step history) to the verdict."""
+    """The TUI's simulator without the UI: a Session's timeline (checkpoints, step history) to the
+    verdict, with the simulator process's garbage collection."""
     session = Session.open(path or BENCH_SCENARIO, None)
-    started = time.perf_counter()
-    session.timeline.run()
-    wall = time.perf_counter() - started
-    return {"steps": session.sim.step_count, "wall_s": wall, "steps_per_s": session.sim.step_count / wall}
+    with collecting_rarely():
+        started, cpu_started = time.perf_counter(), time.process_time()
+        session.timeline.run()
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    steps = session.sim.step_count
+    return {"steps": steps, "wall_s": wall, "steps_per_s": steps / wall, "steps_per_cpu_s": steps / cpu}
+
+
+def bench_tui_rounds(runs: int, seconds: float) -> dict:
+    """``runs`` rounds of bench_tui(), headless core_run(log=True) and recorded_run(): medians of
+    the TUI's figures and of each round's ratios (the TUI keeps the event log on, as headless does here)."""
+    from ztui.bench import core_run
+
+    rounds = [(bench_tui(seconds), core_run(log=True), recorded_run()) for _ in range(runs)]
+    return paired_figures(rounds)
+
+
+def paired_figures(rounds: list[tuple[dict, dict, dict]]) -> dict:
+    """bench_tui_rounds()'s figures from its rounds of (tui, headless, recorded)."""
+    tuis = [tui for tui, _, _ in rounds]
+    figures = {key: _median([t[key] for t in tuis]) for key in tuis[0]}
+    figures["headless_steps_per_s"] = _median([h["steps_per_s"] for _, h, _ in rounds])
+    figures["recorded_steps_per_s"] = _median([r["steps_per_s"] for _, _, r in rounds])
+    figures["vs_headless"] = _median([t["sim_steps_per_s"] / h["steps_per_s"] for t, h, _ in rounds])
+    figures["vs_recorded"] = _median([t["sim_steps_per_s"] / r["steps_per_s"] for t, _, r in rounds])
+    per_cpu = [(t["sim_steps_per_cpu_s"], h, r) for t, h, r in rounds if t["sim_steps_per_cpu_s"] is not None]
+    if per_cpu:
+        figures["vs_headless_per_cpu_s"] = _median([t / h["steps_per_cpu_s"] for t, h, _ in per_cpu])
+        figures["vs_recorded_per_cpu_s"] = _median([t / r["steps_per_cpu_s"] for t, _, r in per_cpu])
+    return figures
+
+
+def _median(values: list):
+    """The median of the numbers among ``values`` (ints stay ints); the first value if there are none."""
+    numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    if not numbers:
+        return values[0]
+    middle = statistics.median(numbers)
+    return round(middle) if all(isinstance(v, int) for v in numbers) else middle
+
+
+def process_cpu_s(pid: int) -> float | None:
+    """User plus system CPU seconds of process ``pid`` so far, from /proc; None without it."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime: fields 14 and 15
 
 
 def bench_tui(seconds: float = 5.0, scenario_path: Path | None = None, probe_interval: float = 0.1) -> dict:
@@ -97,6 +152,8 @@ async def _bench(seconds: float, path: Path, probe_interval: float) -> dict:
         threads.focus()
         frames_before = app.frames
         probes = 0
+        pid = app.client.host.process.pid if app.client and isinstance(app.client.host, ProcessHost) else None
+        cpu_before = None if pid is None else process_cpu_s(pid)
         started = time.perf_counter()
         app.restart_at_verdict = True
         app.action_fast_forward()
@@ -107,6 +164,7 @@ async def _bench(seconds: float, path: Path, probe_interval: float) -> dict:
                 app.simulate_key("down" if probes % 2 == 0 else "up")
                 probes += 1
         elapsed = time.perf_counter() - started
+        cpu_after = None if pid is None else process_cpu_s(pid)
         frames = app.frames - frames_before
         app.restart_at_verdict = False
         app.stop()
@@ -121,5 +179,9 @@ async def _bench(seconds: float, path: Path, probe_interval: float) -> dict:
         "key_presses": probes,
         "key_presses_seen": len(latencies),
         "sim_steps_per_s": round(steps / elapsed),
+        "sim_steps_per_cpu_s": (
+            None if cpu_before is None or cpu_after is None or cpu_after <= cpu_before
+            else round(steps / (cpu_after - cpu_before))
+        ),
         "restarts": app.restarts,
     }

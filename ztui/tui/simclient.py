@@ -4,7 +4,8 @@ SimClient starts the server in its own process (ProcessHost, what
 `ztui launch` uses) or in a thread of this one (ThreadHost: the same
 protocol and pickling, for tests that move a fake clock or look inside
 the simulator).  A reader thread receives everything the server sends,
-rebuilds each snapshot's step history from its delta (HistoryMirror),
+rebuilds each snapshot's step history and events from their deltas
+(HistoryMirror, EventMirror),
 hands replies to the waiting request and frames and job ends to the
 callbacks, which must be thread-safe (the app posts a message).
 
@@ -31,10 +32,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 import attrs
 
 from ztui.core.history import HistoryView, LaneState, Sample
-from ztui.core.snapshot import Snapshot
+from ztui.core.snapshot import EventView, Snapshot
 from ztui.textsafe import visible
 from ztui.trace import TraceError
-from ztui.tui.simserver import QUIT, SPEED, START, HistoryDelta, JobEnd, SimServer
+from ztui.tui.simserver import QUIT, SPEED, START, EventsDelta, HistoryDelta, JobEnd, SimServer, Wire
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -67,9 +68,21 @@ class HistoryMirror:
             self._samples = []
         if delta.states_reset:
             self._states = []
-        self._samples.extend(delta.samples)
+        self._samples.extend(map(Sample._make, delta.samples))
         self._states.extend(delta.states)
         return HistoryView(self._samples, len(self._samples), self._states, delta.threads, delta.every)
+
+
+class EventMirror:
+    """The UI's copy of the events the server sent last; each snapshot's events from their delta."""
+
+    def __init__(self) -> None:
+        self._events: tuple[EventView, ...] = ()
+
+    def events(self, delta: EventsDelta) -> tuple[EventView, ...]:
+        kept = self._events[len(self._events) - delta.kept:] if delta.kept else ()
+        self._events = kept + delta.new
+        return self._events
 
 
 class Host(Protocol):
@@ -134,6 +147,7 @@ class SimClient:
         self._conn = host.conn
         self._on_frame, self._on_ended, self._on_lost = on_frame, on_ended, on_lost
         self._mirror = HistoryMirror()
+        self._event_mirror = EventMirror()
         self._replies: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._calls = threading.Lock()
         self._closed = False
@@ -209,8 +223,7 @@ class SimClient:
         elif kind == "crash":  # a bug: its exception, the traceback's last line, is what a report needs
             raise SimulatorLost(f"the simulator failed: {message[1].strip().splitlines()[-1]}")
 
-    def _unwire(self, wired: tuple[Snapshot, HistoryDelta | None]) -> Snapshot:
-        snapshot, delta = wired
-        if delta is None:
-            return snapshot
-        return attrs.evolve(snapshot, step_history=self._mirror.view(delta))
+    def _unwire(self, wired: Wire) -> Snapshot:
+        snapshot, delta, events = wired
+        history = None if delta is None else self._mirror.view(delta)
+        return attrs.evolve(snapshot, step_history=history, events=self._event_mirror.events(events))
