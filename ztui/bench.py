@@ -21,11 +21,17 @@ CORE_SCENARIO = "swapmeta-kmalloc-obj-churn"
 
 
 def median_of(runs: int, fn: Callable[[], dict]) -> dict:
-    results = [fn() for _ in range(runs)]
-    return {
-        key: statistics.median(r[key] for r in results) if isinstance(v, (int, float)) else v
-        for key, v in results[0].items()
-    }
+    return medians([fn() for _ in range(runs)])
+
+
+def medians(results: list[dict]) -> dict:
+    """Per key of the first result: the median of the numbers the results hold there (a run may
+    have none: None), else the first result's value."""
+    figures = {}
+    for key, first in results[0].items():
+        numbers = [v for r in results if isinstance(v := r[key], (int, float)) and not isinstance(v, bool)]
+        figures[key] = statistics.median(numbers) if numbers else first
+    return figures
 
 
 def core_run(scenario_name: str = CORE_SCENARIO, log: bool = False) -> dict:

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import attrs
 
+from ztui.bench import core_run, medians
 from ztui.scenario.bundled import SCENARIO_DIR
 from ztui.tui.app import ZtuiApp
 from ztui.tui.panes.threads import ThreadsPane
@@ -99,34 +100,22 @@ def recorded_run(path: Path | None = None) -> dict:
 def bench_tui_rounds(runs: int, seconds: float) -> dict:
     """``runs`` rounds of bench_tui(), headless core_run(log=True) and recorded_run(): medians of
     the TUI's figures and of each round's ratios (the TUI keeps the event log on, as headless does here)."""
-    from ztui.bench import core_run
-
     rounds = [(bench_tui(seconds), core_run(log=True), recorded_run()) for _ in range(runs)]
     return paired_figures(rounds)
 
 
 def paired_figures(rounds: list[tuple[dict, dict, dict]]) -> dict:
     """bench_tui_rounds()'s figures from its rounds of (tui, headless, recorded)."""
-    tuis = [tui for tui, _, _ in rounds]
-    figures = {key: _median([t[key] for t in tuis]) for key in tuis[0]}
-    figures["headless_steps_per_s"] = _median([h["steps_per_s"] for _, h, _ in rounds])
-    figures["recorded_steps_per_s"] = _median([r["steps_per_s"] for _, _, r in rounds])
-    figures["vs_headless"] = _median([t["sim_steps_per_s"] / h["steps_per_s"] for t, h, _ in rounds])
-    figures["vs_recorded"] = _median([t["sim_steps_per_s"] / r["steps_per_s"] for t, _, r in rounds])
+    figures = medians([tui for tui, _, _ in rounds])
+    figures["headless_steps_per_s"] = statistics.median(h["steps_per_s"] for _, h, _ in rounds)
+    figures["recorded_steps_per_s"] = statistics.median(r["steps_per_s"] for _, _, r in rounds)
+    figures["vs_headless"] = statistics.median(t["sim_steps_per_s"] / h["steps_per_s"] for t, h, _ in rounds)
+    figures["vs_recorded"] = statistics.median(t["sim_steps_per_s"] / r["steps_per_s"] for t, _, r in rounds)
     per_cpu = [(t["sim_steps_per_cpu_s"], h, r) for t, h, r in rounds if t["sim_steps_per_cpu_s"] is not None]
     if per_cpu:
-        figures["vs_headless_per_cpu_s"] = _median([t / h["steps_per_cpu_s"] for t, h, _ in per_cpu])
-        figures["vs_recorded_per_cpu_s"] = _median([t / r["steps_per_cpu_s"] for t, _, r in per_cpu])
+        figures["vs_headless_per_cpu_s"] = statistics.median(t / h["steps_per_cpu_s"] for t, h, _ in per_cpu)
+        figures["vs_recorded_per_cpu_s"] = statistics.median(t / r["steps_per_cpu_s"] for t, _, r in per_cpu)
     return figures
-
-
-def _median(values: list):
-    """The median of the numbers among ``values`` (ints stay ints); the first value if there are none."""
-    numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    if not numbers:
-        return values[0]
-    middle = statistics.median(numbers)
-    return round(middle) if all(isinstance(v, int) for v in numbers) else middle
 
 
 def process_cpu_s(pid: int) -> float | None:

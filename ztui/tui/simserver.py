@@ -133,10 +133,17 @@ class EventFeed:
 Wire = tuple[Snapshot, HistoryDelta | None, EventsDelta]
 
 
-def wire(snapshot: Snapshot, feed: HistoryFeed, event_feed: EventFeed) -> Wire:
-    view = snapshot.step_history
-    delta = None if view is None else feed.delta(view)
-    return attrs.evolve(snapshot, step_history=None, events=()), delta, event_feed.delta(snapshot.events)
+class WireFeed:
+    """What the UI holds of one session's step history and events: each snapshot as a Wire."""
+
+    def __init__(self) -> None:
+        self._history = HistoryFeed()
+        self._events = EventFeed()
+
+    def wire(self, snapshot: Snapshot) -> Wire:
+        view = snapshot.step_history
+        delta = None if view is None else self._history.delta(view)
+        return attrs.evolve(snapshot, step_history=None, events=()), delta, self._events.delta(snapshot.events)
 
 
 class SimServer:
@@ -145,8 +152,7 @@ class SimServer:
         self.clock = clock
         self.session: Session | None = None
         self.speed = 1.0
-        self._feed = HistoryFeed()
-        self._event_feed = EventFeed()
+        self._feed = WireFeed()
         self._pending: tuple | None = None
 
     def serve(self) -> None:
@@ -176,8 +182,7 @@ class SimServer:
             self._reply(value)
 
     def _open(self, kind: str, *args) -> None:
-        self._feed = HistoryFeed()
-        self._event_feed = EventFeed()
+        self._feed = WireFeed()
         try:
             self.session = Session.start(*args) if kind == OPEN else Session.from_trace(*args)
         except TraceError as error:
@@ -217,7 +222,7 @@ class SimServer:
         job = self._job(kind, argument, breakpoints)
         driver = Driver(session.timeline, partial(self._frame, generation), frame_s=frame_s, clock=self.clock)
         driver.run(job, self._interrupted)
-        self._send(("ended", generation, wire(session.sim.snapshot(), self._feed, self._event_feed), self._job_end(job)))
+        self._send(("ended", generation, self._feed.wire(session.sim.snapshot()), self._job_end(job)))
 
     def _job(self, kind: str, argument, breakpoints: tuple[str, ...]) -> Job:
         if kind == THREAD:
@@ -258,11 +263,11 @@ class SimServer:
         return self._pending is not None
 
     def _frame(self, generation: int, snapshot: Snapshot) -> None:
-        self._send(("frame", generation, wire(snapshot, self._feed, self._event_feed)))
+        self._send(("frame", generation, self._feed.wire(snapshot)))
 
     def _reply(self, value) -> None:
         snapshot = self.session.sim.snapshot() if self.session is not None else None
-        self._send(("reply", value, None if snapshot is None else wire(snapshot, self._feed, self._event_feed)))
+        self._send(("reply", value, None if snapshot is None else self._feed.wire(snapshot)))
 
     def _send(self, message: tuple) -> None:
         self.conn.send(message)
