@@ -106,3 +106,44 @@ async def test_narrow_terminal_keeps_the_essentials():
         assert "free+cache" in queues and "pagedaemon" in queues
         assert "pagedaemon" in pane_text(app.query_one(ThreadsPane))
         assert "pagedaemon kmem_slab_alloc" in pane_text(app.query_one(SlabsPane))
+
+
+def screen_text(app) -> str:
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+@pilot_test
+async def test_a_step_redraws_just_the_rows_that_changed_and_leaves_none_stale():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        queues = app.query_one(QueuesPane)
+        refreshed: list = []
+        refresh = queues.refresh
+
+        def noting(*regions, **kwargs):
+            refreshed.extend(region.y for region in regions) if regions else refreshed.append("all")
+            return refresh(*regions, **kwargs)
+
+        queues.refresh = noting
+        changed: list[int] = []
+        for _ in range(200):  # until a step changes some of the pane's rows
+            refreshed.clear()
+            before = list(queues._texts)
+            app.action_step()
+            await pilot.pause()
+            changed = [y for y, (was, now) in enumerate(zip(before, queues._texts)) if was != now]
+            if changed:
+                break
+        assert changed and len(changed) < len(queues._texts), "no step changed only some rows"
+        assert sorted(refreshed) == changed
+
+        for _ in range(300):
+            app.action_step()
+        await pilot.pause()
+        shown = screen_text(app)
+        for pane in app.query(".pane"):
+            pane._styles_cache.clear()
+            pane.refresh()
+        await pilot.pause()
+        assert screen_text(app) == shown  # no line the frames skipped was stale

@@ -13,6 +13,7 @@ import attrs
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.geometry import Region
 from textual.selection import Selection
 from textual.strip import Strip
 from textual.widget import Widget
@@ -143,16 +144,33 @@ class LinePane(SnapshotPane, Widget, can_focus=True):
         return [Row(Text("no scenario loaded", style=self.style("dim")))]
 
     def changed(self) -> None:
-        self._strips = None
-        self.refresh()
+        """Redraw the rows that differ from the ones drawn: while a run streams frames about half
+        of a pane's rows stay as they were, and Textual renders and composes only dirty lines."""
+        drawn, size = self._texts, self._strips_size
+        if self._strips is None or size != tuple(self.size) or not self.is_mounted:
+            self._strips = None
+            self.refresh()
+            return
+        self._draw(*size)
+        if len(drawn) != len(self._texts):
+            self.refresh()
+            return
+        width = size[0]
+        for y, (before, now) in enumerate(zip(drawn, self._texts)):
+            if before != now:
+                self.refresh(Region(0, y, width, 1))
+
+    def _draw(self, width: int, height: int) -> None:
+        rows = self.rows(width) if self.snapshot is not None else self.empty_rows()
+        self._texts = [row.text for row in fit_rows(wrap_rows(rows, width, self.app.console), height)]
+        self._strips = [self.to_strip(text.copy(), width).apply_offsets(0, i) for i, text in enumerate(self._texts)]
+        self._strips_size = (width, height)
 
     def render_line(self, y: int) -> Strip:
         width, height = self.size
         if self._strips is None or self._strips_size != (width, height):
-            rows = self.rows(width) if self.snapshot is not None else self.empty_rows()
-            self._texts = [row.text for row in fit_rows(wrap_rows(rows, width, self.app.console), height)]
-            self._strips = [self.to_strip(text.copy(), width).apply_offsets(0, i) for i, text in enumerate(self._texts)]
-            self._strips_size = (width, height)
+            self._draw(width, height)
+        assert self._strips is not None
         if y >= len(self._strips):
             return Strip.blank(width, self.base_style)
         selection = self.text_selection
