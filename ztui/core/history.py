@@ -97,8 +97,9 @@ class StepHistory:
         self._codes: dict[tuple[str, bool, str, str], int] = {}  # LaneState's fields -> its index
         self.next_at = k.step
         self.threads = tuple(t.name for t in k.threads)
-        # Per process, per phase: (pages its earlier phases handled, whether it counts its own), for ``faulted``.
-        self._phases = [_phase_pages(p.phases) for p in k.cfg.procs]
+        # Per process thread, per phase: (pages its earlier phases handled, whether it counts its own), for ``faulted``.
+        phases = [_phase_pages(p.phases) for p in k.cfg.procs]
+        self._proc_phases = [(t.tid, phases[t.pid - FIRST_PID]) for t in k.threads if t.kind == "proc"]
         self.sample(k)
 
     def sample(self, k: Kernel) -> None:
@@ -125,18 +126,9 @@ class StepHistory:
     def _take(self, k: Kernel) -> Sample:
         budget = k.tick_budget
         time_us = (k.tick * budget + min(k.tick_units, budget)) * 1_000_000 // (k.hz * budget)
-        return Sample(
-            step=k.step,
-            time_us=time_us,
-            free=k.free,
-            cache=k.cache,
-            inactive=k.inactive,
-            active=k.active,
-            swap_used=k.swap_total - k.swap_free,
-            slab_pages=k.slab_pages,
-            faulted=self._faulted(k),
-            lanes=self._lanes(k),
-        )
+        # Positional: a NamedTuple built by keyword costs twice as much.
+        return Sample(k.step, time_us, k.free, k.cache, k.inactive, k.active, k.swap_total - k.swap_free,
+                      k.slab_pages, self._faulted(k), self._lanes(k))
 
     def _lanes(self, k: Kernel) -> tuple[int, ...]:
         """Each thread's LaneState as its code; keyed by a plain tuple, so a state seen before builds no object."""
@@ -154,10 +146,9 @@ class StepHistory:
 
     def _faulted(self, k: Kernel) -> int:
         total = 0
-        for t in k.threads:
-            if t.kind != "proc":
-                continue
-            phases = self._phases[t.pid - FIRST_PID]
+        threads = k.threads
+        for tid, phases in self._proc_phases:
+            t = threads[tid]
             before, counted = phases[min(t.phase, len(phases) - 1)]
             total += before + t.done if counted else before
         return total

@@ -146,30 +146,43 @@ class LinePane(SnapshotPane, Widget, can_focus=True):
     def changed(self) -> None:
         """Redraw the rows that differ from the ones drawn: while a run streams frames about half
         of a pane's rows stay as they were, and Textual renders and composes only dirty lines."""
-        drawn, size = self._texts, self._strips_size
-        if self._strips is None or size != tuple(self.size) or not self.is_mounted:
+        drawn, strips, size = self._texts, self._strips, self._strips_size
+        if strips is None or size != tuple(self.size) or not self.is_mounted:
             self._strips = None
             self.refresh()
             return
-        self._draw(*size)
-        if len(drawn) != len(self._texts):
+        texts = self._fitted_texts(*size)
+        if len(texts) != len(drawn):
+            self._draw(texts, size)
             self.refresh()
             return
         width = size[0]
-        for y, (before, now) in enumerate(zip(drawn, self._texts)):
+        strips = list(strips)
+        for y, (before, now) in enumerate(zip(drawn, texts)):
             if before != now:
+                strips[y] = self._strip(now, width, y)
                 self.refresh(Region(0, y, width, 1))
+        self._texts, self._strips = texts, strips
 
-    def _draw(self, width: int, height: int) -> None:
+    def notify_style_update(self) -> None:
+        self._strips = None  # the pane's base style is under every strip: none can be kept
+        super().notify_style_update()
+
+    def _fitted_texts(self, width: int, height: int) -> list[Text]:
         rows = self.rows(width) if self.snapshot is not None else self.empty_rows()
-        self._texts = [row.text for row in fit_rows(wrap_rows(rows, width, self.app.console), height)]
-        self._strips = [self.to_strip(text.copy(), width).apply_offsets(0, i) for i, text in enumerate(self._texts)]
-        self._strips_size = (width, height)
+        return [row.text for row in fit_rows(wrap_rows(rows, width, self.app.console), height)]
+
+    def _draw(self, texts: list[Text], size: tuple[int, int]) -> None:
+        self._texts, self._strips_size = texts, size
+        self._strips = [self._strip(text, size[0], y) for y, text in enumerate(texts)]
+
+    def _strip(self, text: Text, width: int, y: int) -> Strip:
+        return self.to_strip(text.copy(), width).apply_offsets(0, y)
 
     def render_line(self, y: int) -> Strip:
         width, height = self.size
         if self._strips is None or self._strips_size != (width, height):
-            self._draw(width, height)
+            self._draw(self._fitted_texts(width, height), (width, height))
         assert self._strips is not None
         if y >= len(self._strips):
             return Strip.blank(width, self.base_style)
