@@ -2,8 +2,9 @@
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sortedcontainers import SortedList
 
-from ztui.core.vm_page_queues import HEAD, PageQueue, run_hash
+from ztui.core.vm_page_queues import HEAD, PageQueue, copy_sorted, run_hash
 
 OIDS = (0, 1)
 
@@ -191,3 +192,22 @@ def test_queue_fingerprints_follow_every_change_a_run_makes():
             assert q.fp == sum(run_hash(oid, start, *run) for (oid, start), run in q.runs.items()), sim.step_count
             seen.add((q.name, q.fp))
     assert len({fp for name, fp in seen if name == "active"}) > 100, "faults and the active scan changed its runs"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 9000), max_size=6000, unique=True), st.lists(st.integers(0, 5000), max_size=300),
+       st.lists(st.integers(0, 5000), max_size=300))
+def test_copy_sorted_is_an_independent_sorted_list(values, added_to_copy, removed_from_original):
+    """Sizes past the load factor (1000) give several sublists; then each side changes alone."""
+    original = SortedList(values)
+    copy = copy_sorted(original)
+    assert list(copy) == list(original)
+    if values:
+        assert copy[len(values) // 2] == original[len(values) // 2]  # the positional index, built anew
+    copy.update(added_to_copy)
+    for value in removed_from_original:
+        original.discard(value)
+    assert list(copy) == sorted(values + added_to_copy)
+    assert list(original) == sorted(v for v in values if v not in removed_from_original)
+    copy._check()
+    original._check()

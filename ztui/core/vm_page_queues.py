@@ -53,6 +53,19 @@ def run_hash(oid: int, start: int, seq: int, count: int, flags: int) -> int:
     return hash((oid, start, seq, count, flags))
 
 
+def copy_sorted(src: SortedList) -> SortedList:
+    """A copy of ``src`` from its sublists, which are sorted already: SortedList.copy() adds every
+    value again (231 us for 9 k runs, 15 us this way; a checkpoint clone copies every queue).
+
+    It sets what SortedList.__init__ and update() set (sortedcontainers 2.4); the positional
+    index is left to be rebuilt on demand, as after any insertion.
+    """
+    out = SortedList()
+    out._len, out._load = src._len, src._load
+    out._lists = [sub.copy() for sub in src._lists]
+    out._maxes = src._maxes.copy()
+    return out
+
 @attrs.define(slots=True, eq=False)
 class PageQueue:
     """One of PQ_ACTIVE, PQ_INACTIVE, PQ_CACHE.
@@ -76,9 +89,9 @@ class PageQueue:
     def copy(self) -> PageQueue:
         return PageQueue(
             self.name,
-            self.order.copy(),
+            copy_sorted(self.order),
             self.runs.copy(),
-            {oid: s.copy() for oid, s in self.starts.items()},
+            {oid: copy_sorted(s) for oid, s in self.starts.items()},
             self.lcnt,
             self.fp,
         )
