@@ -45,7 +45,7 @@ def clone_cost(sim) -> int:
 
     Shared: the scenario, the kernel's constant fields (ztui.core.copying.SHARED)
     and the step history, when one is recorded (clones share it: it is not
-    state; it is left out by identity, not walked: 4096 samples are a fifth
+    state; it is left out by identity, not walked: 4096 samples were a fifth
     of a walk's time at 2 GiB).
     Not the marginal size against another simulator: what a fresh clone
     shares with its original (immutable page runs, events) the original
