@@ -62,3 +62,14 @@ def test_the_simulator_process_collects_garbage_rarely_and_gives_the_thresholds_
         assert gc.get_threshold() == GC_THRESHOLDS != before
         raise RuntimeError
     assert gc.get_threshold() == before
+
+
+def test_a_short_tui_bench_measures_frames_keys_and_the_simulator():
+    from ztui.scenario.bundled import SCENARIO_DIR
+    from ztui.tui.bench import bench_tui
+
+    figures = bench_tui(1.0, SCENARIO_DIR / "teach-swapmeta-kmalloc-obj.toml")
+    assert figures["scenario"] == "teach-swapmeta-kmalloc-obj" and figures["seconds"] >= 1.0
+    assert figures["screen_updates_per_s"] > 0 and figures["ui_cpu_ms_per_screen_update"] > 0
+    assert figures["sim_steps_per_s"] > 0
+    assert figures["key_presses"] >= 1

@@ -5,7 +5,8 @@ driver still lays out and renders every frame), fast-forwards a scenario
 and, every ``probe_interval`` seconds, presses a key that moves the
 Threads selection.  It reports:
 
-* screen updates per second: frames the app rendered;
+* screen updates per second: frames the app rendered, and the CPU this
+  process (the UI, its pipe's reader) spent per update;
 * key-press-to-effect latency: from posting the key to the first frame
   rendered after the selection moved (median and worst);
 * simulator steps per second while all this goes on, per second of wall
@@ -143,7 +144,7 @@ async def _bench(seconds: float, path: Path, probe_interval: float) -> dict:
         probes = 0
         pid = app.client.host.process.pid if app.client and isinstance(app.client.host, ProcessHost) else None
         cpu_before = None if pid is None else process_cpu_s(pid)
-        started = time.perf_counter()
+        started, ui_cpu_started = time.perf_counter(), time.process_time()
         app.restart_at_verdict = True
         app.action_fast_forward()
         while time.perf_counter() - started < seconds:
@@ -152,7 +153,7 @@ async def _bench(seconds: float, path: Path, probe_interval: float) -> dict:
                 app.probe = _Probe(time.perf_counter(), threads.selected_tid)
                 app.simulate_key("down" if probes % 2 == 0 else "up")
                 probes += 1
-        elapsed = time.perf_counter() - started
+        elapsed, ui_cpu = time.perf_counter() - started, time.process_time() - ui_cpu_started
         cpu_after = None if pid is None else process_cpu_s(pid)
         frames = app.frames - frames_before
         app.restart_at_verdict = False
@@ -163,6 +164,7 @@ async def _bench(seconds: float, path: Path, probe_interval: float) -> dict:
         "scenario": path.stem,
         "seconds": round(elapsed, 2),
         "screen_updates_per_s": round(frames / elapsed, 1),
+        "ui_cpu_ms_per_screen_update": round(ui_cpu / frames * 1000, 1) if frames else None,
         "key_latency_median_ms": round(statistics.median(latencies) * 1000, 1) if latencies else None,
         "key_latency_max_ms": round(latencies[-1] * 1000, 1) if latencies else None,
         "key_presses": probes,
