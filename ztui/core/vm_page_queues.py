@@ -66,6 +66,7 @@ def copy_sorted(src: SortedList) -> SortedList:
     out._maxes = src._maxes.copy()
     return out
 
+
 @attrs.define(slots=True, eq=False)
 class PageQueue:
     """One of PQ_ACTIVE, PQ_INACTIVE, PQ_CACHE.
