@@ -186,7 +186,7 @@ class ChartPane(ClickToStep, LinePane):
                 style = None
             else:
                 style = self.style(style_name)
-            if style != run_style:
+            if style is not run_style:  # styles come from one cache: identity is the cheap test (equal styles split only add a span)
                 text.append(run, style=run_style)
                 run, run_style = "", style
             run += char

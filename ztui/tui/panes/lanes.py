@@ -91,7 +91,7 @@ class LanesPane(ClickToStep, LinePane):
             if column == marker:
                 glyph = glyph if glyph != " " else "│"
                 style = (style or self.style("step")) + self.style("cursor")
-            if style != run_style:
+            if style is not run_style:  # styles come from one cache: identity is the cheap test (equal styles split only add a span)
                 text.append(run, style=run_style)
                 run, run_style = "", style
             run += glyph
@@ -135,7 +135,7 @@ def lane_kinds(view: HistoryView, axis: XAxis, threads: int) -> list[list[str]]:
             for codes, n in tally.items():
                 for tid, code in enumerate(codes[:threads]):
                     counts[tid][kind_of[code]] += n
-            last = [max(range(len(order)), key=lambda k: (c[k], -k)) for c in counts]
+            last = [c.index(max(c)) for c in counts]  # the first of the most: ties go to the more telling
         elif column > last_known:
             last = [exited] * threads
         for tid in range(threads):
