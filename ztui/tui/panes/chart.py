@@ -175,8 +175,9 @@ class ChartPane(ClickToStep, LinePane):
         run, run_style = "", None
         style: Style | None
         cursor = self.style("cursor")
+        cells = canvas.row(row)
         for column in range(canvas.w):
-            char, style_name = canvas.cell(row, column)
+            char, style_name = cells[column]
             if column == marker_cell:
                 style = (self.style(style_name) if style_name else self.style("step")) + cursor
                 char = char if char != " " else "│"

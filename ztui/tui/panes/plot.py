@@ -175,10 +175,9 @@ class BrailleCanvas:
                 self.layer[row][cell] = layer
                 self.style[row][cell] = style
 
-    def cell(self, row: int, column: int) -> tuple[str, str]:
-        """(character, style name) of a cell; a blank cell is a space with no style."""
-        bits = self.bits[row][column]
-        return (chr(0x2800 + bits), self.style[row][column]) if bits else (" ", "")
+    def row(self, row: int) -> list[tuple[str, str]]:
+        """(character, style name) of each cell of a row; a blank cell is a space with no style."""
+        return [(chr(0x2800 + bits), style) if bits else (" ", "") for bits, style in zip(self.bits[row], self.style[row])]
 
 
 def frame(pane, width: int) -> tuple[HistoryView, tuple[str, ...], XAxis] | None:
