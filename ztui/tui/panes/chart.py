@@ -187,7 +187,7 @@ class ChartPane(ClickToStep, LinePane):
                 style = None
             else:
                 style = self.style(style_name)
-            if style is not run_style:  # styles come from one cache: identity is the cheap test (equal styles split only add a span)
+            if style is not run_style:  # by identity, cheaper: styles come from one cache
                 text.append(run, style=run_style)
                 run, run_style = "", style
             run += char

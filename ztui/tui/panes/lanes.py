@@ -91,7 +91,7 @@ class LanesPane(ClickToStep, LinePane):
             if column == marker:
                 glyph = glyph if glyph != " " else "│"
                 style = (style or self.style("step")) + self.style("cursor")
-            if style is not run_style:  # styles come from one cache: identity is the cheap test (equal styles split only add a span)
+            if style is not run_style:  # by identity, cheaper: styles come from one cache
                 text.append(run, style=run_style)
                 run, run_style = "", style
             run += glyph
